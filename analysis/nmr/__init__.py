@@ -1,0 +1,1 @@
+"""Solid-state NMR routines."""

@@ -1,0 +1,164 @@
+"""Routine registry: name -> callable, version, parameters, accepted input kinds.
+
+A routine is a plain function decorated with `@routine(...)`. Its positional parameters
+are the inputs (typed objects from `analysis.data`); its keyword-only parameters, with
+defaults, are the user-settable parameters. `python -m analysis list` and the web app's
+re-fit form are both generated from this.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from analysis.result import InputError, Result
+
+# Modules that define routines; imported on first lookup so `import analysis` stays light.
+ROUTINE_MODULES = (
+    "analysis.nmr.deconvolve",
+    "analysis.nmr.t1",
+    "analysis.nmr.layer_model",
+    "analysis.nmr.quantify",
+    "analysis.saxs",
+    "analysis.tem",
+    "analysis.pl",
+    "analysis.xrd",
+    "analysis.xps",
+)
+
+
+@dataclass
+class Routine:
+    name: str
+    version: str
+    accepts: tuple[str, ...]
+    func: Callable[..., Result]
+    plot: Callable[[Result], Any] | None = None
+    # Parameters forwarded to the reader rather than the routine (e.g. "q_unit").
+    reader_options: tuple[str, ...] = ()
+    description: str = ""
+    # Number of file inputs: (min, max); max None = any.
+    n_inputs: tuple[int, int | None] = (1, 1)
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        """Every parameter with its default and type name (reader options included)."""
+        out: dict[str, dict[str, Any]] = {}
+        for p in inspect.signature(self.func).parameters.values():
+            if p.kind is inspect.Parameter.KEYWORD_ONLY:
+                out[p.name] = {"default": p.default, "type": _type_name(p.annotation)}
+        for name in self.reader_options:
+            out.setdefault(name, {"default": self.defaults.get(name), "type": "str"})
+        return out
+
+    def coerce_params(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Check names and convert CLI strings to the declared types; unknown names are an
+        error. Returns every effective parameter, defaults included."""
+        known = self.parameters()
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise InputError(
+                f"unknown parameter(s) for {self.name}: {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        effective = {name: spec["default"] for name, spec in known.items()}
+        for name, value in raw.items():
+            effective[name] = _coerce(name, value, known[name]["type"])
+        return effective
+
+
+_ROUTINES: dict[str, Routine] = {}
+_loaded = False
+
+
+def routine(
+    name: str,
+    *,
+    version: str,
+    accepts: tuple[str, ...],
+    plot: Callable[[Result], Any] | None = None,
+    reader_options: tuple[str, ...] = (),
+    n_inputs: tuple[int, int | None] = (1, 1),
+    defaults: dict[str, Any] | None = None,
+) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+    """Register a routine. `plot(result) -> matplotlib Figure` draws its figure."""
+
+    def wrap(func: Callable[..., Result]) -> Callable[..., Result]:
+        doc = (inspect.getdoc(func) or "").split("\n\n")[0].replace("\n", " ")
+        _ROUTINES[name] = Routine(
+            name=name, version=version, accepts=accepts, func=func, plot=plot,
+            reader_options=reader_options, description=doc, n_inputs=n_inputs,
+            defaults=defaults or {},
+        )
+        return func
+
+    return wrap
+
+
+def set_plot(name: str, plot: Callable[[Result], Any]) -> None:
+    """Attach a figure function after registration (plots often live below the routine)."""
+    _ROUTINES[name].plot = plot
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for module in ROUTINE_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+
+
+def all_routines() -> dict[str, Routine]:
+    _load()
+    return dict(sorted(_ROUTINES.items()))
+
+
+def get_routine(name: str) -> Routine:
+    _load()
+    try:
+        return _ROUTINES[name]
+    except KeyError:
+        raise InputError(
+            f"unknown routine {name!r}; known: {', '.join(sorted(_ROUTINES))}"
+        ) from None
+
+
+def _type_name(annotation: Any) -> str:
+    if annotation is inspect.Parameter.empty:
+        return "str"
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    text = text.replace(" ", "")
+    for name in ("bool", "int", "float", "str"):
+        if text == name or text in (f"{name}|None", f"None|{name}", f"Optional[{name}]"):
+            return name
+    return "json"
+
+
+def _coerce(name: str, value: Any, type_name: str) -> Any:
+    """CLI values arrive as strings; the web app may already send typed JSON."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lower() in ("none", "null", ""):
+        return None
+    try:
+        if type_name == "bool":
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if type_name == "int":
+            return int(text)
+        if type_name == "float":
+            return float(text)
+        if type_name == "json":
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                return text  # a plain string for a union-typed parameter
+    except ValueError:
+        raise InputError(f"parameter {name}={value!r} is not a valid {type_name}") from None
+    return text

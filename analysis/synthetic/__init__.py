@@ -1,0 +1,1 @@
+"""Synthetic instrument data generated from known truth (the paper's tables)."""
