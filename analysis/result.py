@@ -110,3 +110,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+# Public name for callers outside this module (the web app stores JSON-safe metadata).
+plain = _plain

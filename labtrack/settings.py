@@ -22,6 +22,9 @@ def env_bool(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
+# pytest (>= 8.2) sets PYTEST_VERSION: tests never share a broker or database with the demo.
+TESTING = "PYTEST_VERSION" in os.environ
+
 DEBUG = env_bool("DEBUG", True)
 # The embedded default is a demo on a workstation; production must set its own key.
 SECRET_KEY = os.environ.get("SECRET_KEY") or "labtrack-embedded-demo-key-not-for-production"
@@ -83,8 +86,11 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web server and the worker share the SQLite file: wait for locks, don't fail.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file (not :memory:) so a worker process in the integration tests can share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-labtrack.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -102,7 +108,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "labtrack" / "static"]
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / ("test-media" if TESTING else "media")))
 MEDIA_URL = "media/"
 
 # Uploads: the largest single raw file LabTrack accepts (a TopSpin zip, a TIFF stack).
@@ -112,7 +118,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Celery -------------------------------------------------------------------------
 # Embedded default: kombu's SQLAlchemy transport on a SQLite file, no server needed.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+_broker_file = "test-celery-broker.sqlite3" if TESTING else "celery-broker.sqlite3"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{VAR_DIR / _broker_file}"
 CELERY_RESULT_BACKEND = None  # results live in AnalysisRun rows, not in Celery
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -121,7 +128,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this; longer than the hard time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", "600"))}
+# Publishing to a broker that is down fails fast; the sweep re-dispatches later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-runs": {"task": "labtrack.analyses.tasks.sweep_stuck_runs", "schedule": 30.0},
 }

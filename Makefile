@@ -1,0 +1,31 @@
+# LabTrack's two commands (see README):
+#   make demo   create the environment, migrate, seed the demo lab, start web + worker
+#   make test   run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.PHONY: demo test install bench clean-demo
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	PORT=$(PORT) deploy/run-demo.sh
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench $(BENCH)
+
+clean-demo:
+	rm -rf var/labtrack.sqlite3* var/celery-broker.sqlite3* var/media var/celerybeat-schedule*

@@ -1,0 +1,161 @@
+"""The only bridge between Django and the pure `analysis` package.
+
+Blobs are stored under their checksum, with no name; `analysis` readers recognise files
+by name and content, so each input is materialised under its original name in a private
+temp folder (a symlink, no copy) before it is read.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from analysis import io as readers
+from analysis.registry import all_routines, get_routine
+from analysis.result import InputError, Result, plain
+from analysis.runner import render_figure, run_files
+
+# Default routine for each kind of data, chosen when a measurement is saved.
+DEFAULT_ROUTINES = {
+    "nmr-1d": "nmr.deconvolve",
+    "nmr-pseudo2d": "nmr.t1",
+    "saxs-curve": "saxs.size_distribution",
+    "micrograph": "tem.particle_sizes",
+    "powder-pattern": "xrd.scherrer",
+    "xps-spectra": "xps.atomic_ratios",
+    "pl-spectrum": "pl.peak",
+}
+# Technique each kind of file belongs to (a SAXS curve uploaded as XPS is refused).
+KIND_TECHNIQUE = {
+    "nmr-1d": "nmr", "nmr-pseudo2d": "nmr", "saxs-curve": "saxs", "micrograph": "tem",
+    "powder-pattern": "xrd", "xps-spectra": "xps", "pl-spectrum": "pl",
+}
+# Instrument calibration keys a routine takes as parameters.
+CALIBRATION_PARAMS = {
+    "xrd.scherrer": ("caglioti", "instrument_fwhm_deg"),
+    "xps.atomic_ratios": ("rsf",),
+}
+
+UserInputError = InputError
+
+
+@dataclass
+class FileInfo:
+    format: str
+    kind: str
+    metadata: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    result: dict[str, Any]
+    curves: dict[str, Any]
+    figure_svg: str
+    figure_png: bytes
+    quantities: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def named_inputs(files: list[tuple[str, str]]) -> Iterator[list[str]]:
+    """Yield paths named as uploaded for [(blob_path, original_name), ...]."""
+    with tempfile.TemporaryDirectory(prefix="labtrack-run-") as tmp:
+        paths = []
+        for i, (blob, name) in enumerate(files):
+            folder = os.path.join(tmp, str(i))
+            os.mkdir(folder)
+            target = os.path.join(folder, os.path.basename(name) or "input")
+            os.symlink(os.path.abspath(blob), target)
+            paths.append(target)
+        yield paths
+
+
+def inspect_file(path: str, original_name: str) -> FileInfo:
+    """Detect the format of an uploaded file and parse its acquisition metadata.
+    Raises InputError (message names the file) when it cannot be read."""
+    with named_inputs([(path, original_name)]) as (named,):
+        try:
+            data = readers.read(named)
+        except InputError as exc:
+            raise InputError(exc.message, original_name) from None
+    metadata = dict(data.metadata)
+    return FileInfo(format=data.format, kind=data.kind, metadata=_json_safe(metadata))
+
+
+def default_routine(kind: str) -> str | None:
+    return DEFAULT_ROUTINES.get(kind)
+
+
+def routine_version(name: str) -> str:
+    return get_routine(name).version
+
+
+def routine_parameters(name: str) -> dict[str, dict[str, Any]]:
+    return get_routine(name).parameters()
+
+
+def check_parameters(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Every effective parameter of `name`; InputError for unknown names or bad values."""
+    return get_routine(name).coerce_params(parameters)
+
+
+def routine_names() -> list[str]:
+    return list(all_routines())
+
+
+def execute(routine: str, files: list[tuple[str, str]], parameters: dict[str, Any],
+            *, on_stage: Callable[[str], None] = lambda stage: None) -> Outcome:
+    """Run `routine` on stored files and return everything to save. InputError = the
+    user's problem (stored as the run's error); anything else is a bug or a fault."""
+    with named_inputs(files) as paths:
+        on_stage("reading")
+        routine_obj = get_routine(routine)
+        effective = routine_obj.coerce_params(parameters)
+        reader_opts = {k: effective[k] for k in routine_obj.reader_options}
+        data = []
+        for path, (_, name) in zip(paths, files):
+            try:
+                data.append(readers.read(path, **reader_opts))
+            except InputError as exc:
+                raise InputError(exc.message, name) from None
+        on_stage("fitting")
+        result: Result = run_files(routine, paths, parameters, data=data)
+    for entry, (_, name) in zip(result.inputs, files):
+        entry["path"] = name
+    on_stage("plotting")
+    svg = render_figure(result, "svg").decode()
+    png = render_figure(result, "png")
+    payload = result.to_json()
+    return Outcome(
+        result=payload,
+        curves=result.to_json(with_curves=True).get("curves", {}),
+        figure_svg=svg,
+        figure_png=png,
+        quantities=quantity_rows(payload),
+    )
+
+
+def quantity_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Flatten a result's quantities and components into Quantity rows."""
+    rows = []
+
+    def add(name: str, q: dict, label: str = "", assignment: str = "") -> None:
+        value = q.get("value")
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        rows.append({
+            "name": name, "value": float(value) if numeric else None,
+            "value_json": None if numeric else value, "stderr": q.get("stderr"),
+            "unit": q.get("unit", ""), "component_label": label, "assignment": assignment,
+        })
+
+    for name, q in payload.get("quantities", {}).items():
+        add(name, q)
+    for comp in payload.get("components", []):
+        for name, q in comp.get("quantities", {}).items():
+            add(name, q, comp.get("label", ""), comp.get("assignment", ""))
+    return rows
+
+
+def _json_safe(value: Any) -> Any:
+    return plain(value)

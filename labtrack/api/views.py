@@ -1,0 +1,133 @@
+"""REST API under /api/v1/: thin viewsets over services (writes) and visibility filters."""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
+
+from labtrack.analyses import services as run_services
+from labtrack.analyses.models import AnalysisRun, Quantity
+from labtrack.api.serializers import (BatchSerializer, MeasurementSerializer, QuantitySerializer,
+                                      RunSerializer, SampleSerializer)
+from labtrack.core.errors import Conflict
+from labtrack.core.permissions import visible_projects
+from labtrack.measurements.models import Instrument, Measurement
+from labtrack.measurements.services import Upload, measurement_create
+from labtrack.samples.models import Batch, Sample
+from labtrack.samples.services import batch_create
+
+
+def _service_call(fn, *args, **kwargs):
+    """Run a service and turn its domain errors into API errors (never a 500)."""
+    try:
+        return fn(*args, **kwargs)
+    except ValidationError as exc:
+        raise ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
+    except PermissionDenied as exc:
+        raise ApiPermissionDenied(str(exc)) from None
+
+
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = BatchSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return Batch.objects.filter(project__in=visible_projects(self.request.user)).select_related("project")
+
+    def create(self, request, *args, **kwargs):
+        from labtrack.samples.models import Project
+
+        project = get_object_or_404(visible_projects(request.user), pk=request.data.get("project_id"))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        batch = _service_call(batch_create, user=request.user, project=project, code=data.pop("code"), **data)
+        return Response(self.get_serializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+class SampleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SampleSerializer
+
+    def get_queryset(self):
+        return Sample.objects.filter(batch__project__in=visible_projects(self.request.user)).select_related("batch", "parent")
+
+
+class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = MeasurementSerializer
+
+    def get_queryset(self):
+        return (Measurement.objects.filter(sample__batch__project__in=visible_projects(self.request.user))
+                .select_related("sample__batch").prefetch_related("raw_files"))
+
+    def create(self, request, *args, **kwargs):
+        """multipart: sample (code), technique, files (one or more), optional instrument (id), label, notes."""
+        sample = get_object_or_404(Sample.objects.filter(batch__project__in=visible_projects(request.user)),
+                                   code=request.data.get("sample"))
+        files = request.FILES.getlist("files")
+        if not files:
+            raise ParseError("Attach at least one file in the 'files' field.")
+        instrument = None
+        if request.data.get("instrument"):
+            instrument = get_object_or_404(Instrument, pk=request.data["instrument"])
+        measurement = _service_call(
+            measurement_create, user=request.user, sample=sample, technique=request.data.get("technique", ""),
+            uploads=[Upload(f.name, f) for f in files], instrument=instrument,
+            label=request.data.get("label", ""), notes=request.data.get("notes", ""))
+        return Response(self.get_serializer(measurement).data, status=status.HTTP_201_CREATED)
+
+
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = RunSerializer
+
+    def get_queryset(self):
+        runs = (AnalysisRun.objects.filter(project__in=visible_projects(self.request.user))
+                .select_related("batch").prefetch_related("quantities").defer("figure_png", "figure_svg", "curves"))
+        for field in ("routine", "status", "review_state"):
+            if self.request.query_params.get(field):
+                runs = runs.filter(**{field: self.request.query_params[field]})
+        return runs
+
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        run = self.get_object()
+        decision = request.data.get("decision")
+        if decision not in ("accept", "reject"):
+            raise ApiValidationError({"decision": "Say 'accept' or 'reject'."})
+        try:
+            run = _service_call(run_services.run_review, run=run, reviewer=request.user,
+                                accept=decision == "accept", reason=request.data.get("reason", ""))
+        except Conflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(run).data)
+
+    @action(detail=True, methods=["post"])
+    def refit(self, request, pk=None):
+        run = self.get_object()
+        params = request.data.get("parameters") or {}
+        if not isinstance(params, dict):
+            raise ApiValidationError({"parameters": "Give parameters as a JSON object."})
+        new_run = _service_call(run_services.run_refit, run=run, user=request.user, parameters=params)
+        return Response(self.get_serializer(new_run).data, status=status.HTTP_201_CREATED)
+
+
+class QuantityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Cross-batch queries: ?name=mean_diameter_nm&assignment=core&accepted=1"""
+
+    serializer_class = QuantitySerializer
+
+    def get_queryset(self):
+        qs = Quantity.objects.filter(run__project__in=visible_projects(self.request.user)).select_related("run__batch")
+        params = self.request.query_params
+        if params.get("name"):
+            qs = qs.filter(name=params["name"])
+        if params.get("assignment"):
+            qs = qs.filter(assignment=params["assignment"])
+        if params.get("accepted"):
+            qs = qs.filter(run__review_state="accepted")
+        return qs.order_by("run__batch__code", "run_id", "component_label")

@@ -1,0 +1,105 @@
+"""Instruments, measurements and the raw files they produced."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from labtrack.core.history import audited
+from labtrack.samples.models import Sample
+
+
+class Technique(models.TextChoices):
+    SAXS = "saxs", "SAXS"
+    TEM = "tem", "TEM"
+    XRD = "xrd", "Powder XRD"
+    NMR = "nmr", "Solid-state NMR"
+    XPS = "xps", "XPS"
+    PL = "pl", "Photoluminescence"
+    UVVIS = "uvvis", "UV-Vis"
+
+
+class Instrument(models.Model):
+    """An instrument and its calibration, e.g. {"caglioti": {"U":..,"V":..,"W":..}} for XRD,
+    {"rsf": {...}} for XPS, {"probe": "1.9 mm HXY"} for NMR."""
+
+    name = models.CharField(max_length=200, unique=True)
+    technique = models.CharField(max_length=8, choices=Technique.choices)
+    model = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    calibration = models.JSONField(default=dict, blank=True)
+    history = audited()
+
+    class Meta:
+        ordering = ["technique", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Measurement(models.Model):
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="measurements")
+    technique = models.CharField(max_length=8, choices=Technique.choices)
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="measurements")
+    measured_at = models.DateTimeField(default=timezone.now)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    label = models.CharField(max_length=200, blank=True, help_text="e.g. 133Cs one-pulse, 24 kHz MAS")
+    metadata = models.JSONField(default=dict, blank=True, help_text="Acquisition metadata parsed from the files")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = audited()
+
+    class Meta:
+        ordering = ["-measured_at"]
+        indexes = [models.Index(fields=["sample", "technique"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_technique_display()} of {self.sample} ({self.measured_at:%Y-%m-%d})"
+
+    @property
+    def sample_age_days(self) -> float:
+        """The sample's age when measured, derived from its ageing/preparation date."""
+        return self.sample.age_days(self.measured_at)
+
+
+def blob_path(sha256: str) -> str:
+    """Where a blob with this checksum lives under MEDIA_ROOT (content-addressed)."""
+    return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class RawFile(models.Model):
+    """An uploaded instrument file, stored once by SHA-256 and never modified.
+
+    Several RawFile rows may share one blob (the same file attached twice). A zipped
+    TopSpin folder is stored as the zip exactly as uploaded.
+    """
+
+    measurement = models.ForeignKey(Measurement, on_delete=models.PROTECT, related_name="raw_files")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    original_name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField()
+    detected_format = models.CharField(max_length=64)
+    data_kind = models.CharField(max_length=32, help_text="what the file holds, e.g. nmr-1d, saxs-curve")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    history = audited()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def storage_name(self) -> str:
+        return blob_path(self.sha256)
+
+    def save(self, *args, **kwargs):
+        # Raw data is evidence: once written, a row is never changed (a guard, not a rule:
+        # services never try).
+        if self.pk is not None:
+            raise ValueError("Raw files are immutable; upload a new file instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Raw files are immutable and are never deleted.")

@@ -1,0 +1,24 @@
+"""Small builders for rows the tests need (no analysis run required)."""
+from __future__ import annotations
+
+from labtrack.analyses.models import AnalysisRun, Quantity, RunStatus
+from labtrack.samples.services import batch_create, sample_create
+
+
+def make_batch(user, project, code: str = "NC8.3", **fields):
+    return batch_create(user=user, project=project, code=code, **fields)
+
+
+def make_sample(user, batch, code: str | None = None, form: str = "powder", **fields):
+    return sample_create(user=user, batch=batch, code=code or f"{batch.code}-P", form=form, **fields)
+
+
+def make_succeeded_run(batch, requested_by, routine: str = "saxs.size_distribution", value: float = 8.3):
+    """A finished run as a worker would leave it, with one quantity."""
+    result = {"routine": routine, "version": "1.0.0", "quantities": {
+        "mean_diameter_nm": {"value": value, "stderr": 0.1, "unit": "nm"}}, "components": []}
+    run = AnalysisRun.objects.create(
+        project=batch.project, batch=batch, routine=routine, routine_version="1.0.0",
+        requested_by=requested_by, status=RunStatus.SUCCEEDED, result=result, result_sha256="ab" * 32)
+    Quantity.objects.create(run=run, name="mean_diameter_nm", value=value, stderr=0.1, unit="nm")
+    return run
