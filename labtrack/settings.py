@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "labtrack.samples",
     "labtrack.measurements",
     "labtrack.analyses",
+    "labtrack.web",
 ]
 
 MIDDLEWARE = [
@@ -90,7 +91,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
                                        "init_command": "PRAGMA journal_mode=WAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file (not :memory:) so a worker process in the integration tests can share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-labtrack.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-labtrack-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -164,3 +165,7 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+if TESTING:
+    # Password hashing is deliberately slow; tests create many users.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

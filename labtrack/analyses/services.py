@@ -32,6 +32,15 @@ ACCEPT_MEANING = "Accepted: I have checked this fit against its data and approve
 REJECT_MEANING = "Rejected: this fit's values must not be reported."
 
 
+def _audit_run(run_id: int, reason: str, user=None) -> None:
+    """Record the run's current state in its history. Conditional `.update()`s (claims,
+    fences) bypass simple-history's save signal, so state changes made that way are
+    recorded here, attributed to `user` (the system user inside tasks) and the run."""
+    run = AnalysisRun.objects.get(pk=run_id)
+    AnalysisRun.history.bulk_history_create(
+        [run], update=True, default_user=user or system_user(), default_change_reason=reason)
+
+
 def dispatch(run: AnalysisRun) -> None:
     """Send the run's task once the current transaction commits. A broker that is down
     does not fail the user's request: the run stays queued and the sweep sends it later."""
@@ -126,7 +135,9 @@ def run_claim(*, run_id: int, task_id: str) -> int | None:
         if not claimed:
             _fail_exhausted(run_id=run_id, task_id=task_id)
             return None
-        return AnalysisRun.objects.values_list("attempts", flat=True).get(pk=run_id)
+        attempt = AnalysisRun.objects.values_list("attempts", flat=True).get(pk=run_id)
+        _audit_run(run_id, f"analysis run #{run_id}: claimed by a worker (attempt {attempt})")
+        return attempt
 
 
 def _fail_exhausted(*, run_id: int, task_id: str) -> None:
@@ -188,8 +199,10 @@ def run_fail(*, run_id: int, error: str, attempt: int | None, task_id: str | Non
         runs = runs.filter(task_id=task_id)
     if only_if_attempts_at_least is not None:
         runs = runs.filter(attempts__gte=only_if_attempts_at_least)
-    with acting_as(system_user(), f"analysis run #{run_id}"):
-        return bool(runs.update(status=RunStatus.FAILED, stage=Stage.DONE, error=error[:4000], finished_at=timezone.now()))
+    if not runs.update(status=RunStatus.FAILED, stage=Stage.DONE, error=error[:4000], finished_at=timezone.now()):
+        return False
+    _audit_run(run_id, f"analysis run #{run_id}: failed")
+    return True
 
 
 def result_sha256(result: dict[str, Any]) -> str:
@@ -219,11 +232,9 @@ def run_review(*, run: AnalysisRun, reviewer, accept: bool, reason: str = "") ->
             current = AnalysisRun.objects.select_related("reviewer").get(pk=run.pk)
             raise Conflict(f"Run #{run.pk} was already {current.get_review_state_display().lower()} by "
                            f"{current.reviewer} at {current.reviewed_at:%Y-%m-%d %H:%M}.")
+        _audit_run(run.pk, f"{'accepted' if accept else 'rejected'}{': ' + reason.strip() if reason.strip() else ''}",
+                   user=reviewer)
         reviewed = AnalysisRun.objects.get(pk=run.pk)
-        # .update() bypasses history; record the decision explicitly with who and why.
-        reviewed._history_user = reviewer
-        reviewed._change_reason = f"{'accepted' if accept else 'rejected'}{': ' + reason.strip() if reason.strip() else ''}"
-        reviewed.save(update_fields=["review_state"])
     if accept:
         from labtrack.analyses.derived import derived_runs_request
 
@@ -263,6 +274,7 @@ def runs_sweep_stuck() -> dict[str, int]:
                 counts["failed"] += 1
         elif AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts).update(
                 status=RunStatus.QUEUED, stage=Stage.WAITING, queued_at=timezone.now(), task_id=""):
+            _audit_run(run.pk, f"analysis run #{run.pk}: re-queued by the sweep after attempt {run.attempts} stalled")
             dispatch(run)
             counts["redispatched"] += 1
     for run in AnalysisRun.objects.filter(status=RunStatus.QUEUED, queued_at__lt=deadline):

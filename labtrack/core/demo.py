@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 from typing import Callable
 
@@ -32,7 +32,7 @@ DEMO_PASSWORDS = {
 }
 PROJECT_NAME = "CsPbBr3 nanocrystals"
 BULK_CODE = "CsPbBr3-bulk"
-SYNTHESIS_DAY = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
+SYNTHESIS_DAY = datetime(2026, 5, 4, 10, 0, tzinfo=dt_timezone.utc)
 AGED_CODES = ("NC12.8", "NC8.9")
 AGEING_DAYS = 183
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from datetime import timezone as dt_timezone
 
 from labtrack.analyses import adapters
 from labtrack.core.permissions import require
@@ -166,7 +167,7 @@ def _measured_at_from(staged: list[StagedFile]):
         if isinstance(value, str):
             parsed = parse_datetime(value)
             if parsed is not None:
-                return parsed if parsed.tzinfo else timezone.make_aware(parsed, timezone.utc)
+                return parsed if parsed.tzinfo else timezone.make_aware(parsed, dt_timezone.utc)
     return None
 
 

@@ -1,0 +1,110 @@
+"""Run lifecycle without a worker: claim, redelivery, fencing, re-fit, sweep, audit."""
+import pytest
+from django.core.exceptions import ValidationError
+
+from labtrack.analyses.models import AnalysisRun, RunStatus
+from labtrack.analyses.services import (run_claim, run_fail, run_refit, run_request, run_set_stage,
+                                        runs_sweep_stuck)
+from labtrack.core.audit import SYSTEM_USERNAME
+from tests.labtrack.factories import make_batch, make_succeeded_run
+
+
+@pytest.fixture
+def queued_run(members, project, django_capture_on_commit_callbacks):
+    batch = make_batch(members["chemist"], project)
+    with django_capture_on_commit_callbacks(execute=False):
+        return run_request(user=members["chemist"], measurement=None, batch=batch, routine="pl.peak", raw_files=[])
+
+
+def test_request_refuses_unknown_parameter(members, project):
+    batch = make_batch(members["chemist"], project)
+    with pytest.raises(ValidationError) as exc:
+        run_request(user=members["chemist"], measurement=None, batch=batch, routine="pl.peak",
+                    raw_files=[], parameters={"no_such_param": 1})
+    assert "unknown parameter" in exc.value.message_dict["parameters"][0]
+    assert not AnalysisRun.objects.exists()
+
+
+def test_task_is_dispatched_only_on_commit(members, project, django_capture_on_commit_callbacks):
+    batch = make_batch(members["chemist"], project)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run_request(user=members["chemist"], measurement=None, batch=batch, routine="pl.peak", raw_files=[])
+    assert len(callbacks) == 1
+
+
+def test_first_message_claims_a_queued_run(queued_run):
+    assert run_claim(run_id=queued_run.pk, task_id="m1") == 1
+    queued_run.refresh_from_db()
+    assert (queued_run.status, queued_run.attempts, queued_run.task_id) == (RunStatus.RUNNING, 1, "m1")
+
+
+def test_redelivered_duplicate_from_another_message_does_nothing(queued_run):
+    run_claim(run_id=queued_run.pk, task_id="m1")
+    assert run_claim(run_id=queued_run.pk, task_id="m2") is None
+    queued_run.refresh_from_db()
+    assert queued_run.attempts == 1 and queued_run.task_id == "m1"
+
+
+def test_redelivery_of_the_same_message_reclaims_after_worker_loss(queued_run):
+    run_claim(run_id=queued_run.pk, task_id="m1")
+    assert run_claim(run_id=queued_run.pk, task_id="m1") == 2
+
+
+def test_finished_run_is_never_claimed_again(members, project):
+    run = make_succeeded_run(make_batch(members["chemist"], project), members["chemist"])
+    assert run_claim(run_id=run.pk, task_id="m1") is None
+
+
+def test_stale_attempt_cannot_fail_or_advance_the_run(queued_run):
+    run_claim(run_id=queued_run.pk, task_id="m1")
+    run_claim(run_id=queued_run.pk, task_id="m1")  # attempt 2 now holds the claim
+    assert not run_fail(run_id=queued_run.pk, attempt=1, error="late news")
+    run_set_stage(run_id=queued_run.pk, attempt=1, stage="plotting")
+    queued_run.refresh_from_db()
+    assert queued_run.status == RunStatus.RUNNING and queued_run.stage == "reading"
+
+
+def test_poison_message_fails_after_max_attempts(queued_run, settings):
+    settings.LABTRACK_RUN_MAX_ATTEMPTS = 3
+    for _ in range(3):
+        assert run_claim(run_id=queued_run.pk, task_id="m1") is not None
+    assert run_claim(run_id=queued_run.pk, task_id="m1") is None
+    queued_run.refresh_from_db()
+    assert queued_run.status == RunStatus.FAILED
+    assert "Gave up after 3 attempts" in queued_run.error
+    record = queued_run.history.first()
+    assert record.history_user.username == SYSTEM_USERNAME
+    assert record.history_change_reason == f"analysis run #{queued_run.pk}: failed"
+    assert record.status == RunStatus.FAILED
+
+
+def test_sweep_requeues_a_run_whose_worker_died(queued_run, settings, django_capture_on_commit_callbacks):
+    settings.LABTRACK_RUN_DEADLINE_S = 0
+    run_claim(run_id=queued_run.pk, task_id="m1")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        counts = runs_sweep_stuck()
+    assert counts["redispatched"] == 1 and len(callbacks) == 1
+    queued_run.refresh_from_db()
+    assert queued_run.status == RunStatus.QUEUED and queued_run.task_id == ""
+
+
+def test_sweep_fails_a_run_out_of_attempts(queued_run, settings):
+    settings.LABTRACK_RUN_DEADLINE_S = 0
+    settings.LABTRACK_RUN_MAX_ATTEMPTS = 1
+    run_claim(run_id=queued_run.pk, task_id="m1")
+    assert runs_sweep_stuck()["failed"] == 1
+    queued_run.refresh_from_db()
+    assert queued_run.status == RunStatus.FAILED
+
+
+def test_refit_keeps_the_old_run_and_links_the_new(members, project, django_capture_on_commit_callbacks):
+    old = make_succeeded_run(make_batch(members["chemist"], project), members["chemist"], routine="pl.peak")
+    old.parameters = {"model": "gaussian"}
+    old.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        new = run_refit(run=old, user=members["analyst"], parameters={"model": "voigt"})
+    old.refresh_from_db()
+    assert old.status == RunStatus.SUCCEEDED and old.quantities.count() == 1
+    assert new.supersedes == old and new.status == RunStatus.QUEUED
+    assert new.parameters["model"] == "voigt" and new.requested_by == members["analyst"]
+    assert list(old.superseded_by.all()) == [new]
