@@ -42,6 +42,8 @@ class Routine:
     # Number of file inputs: (min, max); max None = any.
     n_inputs: tuple[int, int | None] = (1, 1)
     defaults: dict[str, Any] = field(default_factory=dict)
+    # Type names of reader options ("float", "int", "bool", "str"); "str" when not given.
+    reader_option_types: dict[str, str] = field(default_factory=dict)
 
     def parameters(self) -> dict[str, dict[str, Any]]:
         """Every parameter with its default and type name (reader options included)."""
@@ -50,7 +52,8 @@ class Routine:
             if p.kind is inspect.Parameter.KEYWORD_ONLY:
                 out[p.name] = {"default": p.default, "type": _type_name(p.annotation)}
         for name in self.reader_options:
-            out.setdefault(name, {"default": self.defaults.get(name), "type": "str"})
+            out.setdefault(name, {"default": self.defaults.get(name),
+                                  "type": self.reader_option_types.get(name, "str")})
         return out
 
     def coerce_params(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +85,7 @@ def routine(
     reader_options: tuple[str, ...] = (),
     n_inputs: tuple[int, int | None] = (1, 1),
     defaults: dict[str, Any] | None = None,
+    reader_option_types: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     """Register a routine. `plot(result) -> matplotlib Figure` draws its figure."""
 
@@ -90,7 +94,7 @@ def routine(
         _ROUTINES[name] = Routine(
             name=name, version=version, accepts=accepts, func=func, plot=plot,
             reader_options=reader_options, description=doc, n_inputs=n_inputs,
-            defaults=defaults or {},
+            defaults=defaults or {}, reader_option_types=reader_option_types or {},
         )
         return func
 
