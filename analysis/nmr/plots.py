@@ -98,3 +98,23 @@ def layer_figure(result: Result) -> Figure:
     ax.set_title(f"d = {diameter:.1f} nm" if diameter else "relative radii", fontsize=9)
     ax.legend(fontsize=7, frameon=False, loc="lower right")
     return fig
+
+
+def quantify_figure(result: Result) -> Figure:
+    """Sample and reference spectra (normalised by NS x RG) with the integrated regions."""
+    fig = Figure(figsize=(8, 4.2))
+    axes = fig.subplots(1, 2)
+    for ax, role in zip(axes, ("sample", "reference")):
+        curve = result.curves[role]
+        ax.plot(curve["ppm"], curve["data"], color="black", lw=0.8)
+        lo, hi = result.fit[f"{role}_range_ppm"]
+        ax.axvspan(lo, hi, color="tab:blue", alpha=0.2, label="integrated")
+        ax.set_xlim(float(np.max(curve["ppm"])), float(np.min(curve["ppm"])))
+        ax.set_xlabel("δ (ppm)")
+        ax.set_title(f"{role} (integral {result.fit[f'{role}_integral']:.3g})", fontsize=9)
+        ax.set_yticks([])
+    axes[0].set_ylabel("intensity / (NS·RG)")
+    wt = result.quantities["ligand_wt_percent"]
+    fig.suptitle(f"ligand {wt.value:.3g} ± {wt.stderr:.2g} wt%", fontsize=10)
+    fig.tight_layout()
+    return fig

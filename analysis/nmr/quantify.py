@@ -11,7 +11,7 @@ import numpy as np
 
 from analysis.data import NmrSpectrum
 from analysis.nmr.prep import ascending, correct_baseline, noise_sigma, prepare
-from analysis.registry import routine
+from analysis.registry import routine, set_plot
 from analysis.result import InputError, Q, Result
 
 AVOGADRO = 6.02214076e23
@@ -131,7 +131,19 @@ def quantify(sample: NmrSpectrum, reference: NmrSpectrum, *,
     else:
         q["ligands_per_particle"] = Q(None, None, "")
         warnings.append("no diameter_nm given: ligands_per_particle not calculated")
-    return Result(quantities=q, warnings=warnings,
+    curves = {role: {"ppm": np.asarray(spec.ppm, float),
+                     "data": np.asarray(spec.intensity, float) / _scale(spec, role)}
+              for role, spec in (("sample", sample), ("reference", reference))}
+    return Result(quantities=q, warnings=warnings, curves=curves,
                   fit={"sample_integral": i_s, "reference_integral": i_r,
                        "sample_range_ppm": r_s, "reference_range_ppm": r_r,
                        "normalised_ratio": ratio})
+
+
+def _plot(result: Result):
+    from analysis.nmr.plots import quantify_figure
+
+    return quantify_figure(result)
+
+
+set_plot("nmr.quantify", _plot)

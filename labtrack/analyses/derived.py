@@ -1,66 +1,129 @@
-"""Runs derived from other runs: the 133Cs layer model needs an accepted deconvolution
-and a particle diameter from the same batch."""
+"""Runs derived from other runs and measurements.
+
+- 133Cs layer model: an accepted 133Cs deconvolution plus the batch's particle diameter
+  (accepted SAXS, else accepted TEM, else an unrejected SAXS fit); with two or more other
+  batches in the project that have both, the layer depths are calibrated across them and
+  the NMR-derived diameter is reported too (a size for samples that have no SAXS).
+- 31P quantification: a measurement with an external reference measurement and the two
+  samples' masses.
+Each derived run records the runs it was built from (`derived_from`), so it is requested
+once per combination of inputs and can be traced back.
+"""
 from __future__ import annotations
 
 from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
 
-
-def _latest(batch, routine: str, *, accepted_only: bool):
-    runs = AnalysisRun.objects.filter(batch=batch, routine=routine, status=RunStatus.SUCCEEDED)
-    if accepted_only:
-        runs = runs.filter(review_state=ReviewState.ACCEPTED)
-    else:
-        runs = runs.exclude(review_state=ReviewState.REJECTED)
-    return runs.order_by("-finished_at", "-id").first()
+LAYER_MODEL = "nmr.layer_model"
+QUANTIFY = "nmr.quantify"
+MIN_CALIBRATION_BATCHES = 2
 
 
-def layer_model_inputs(batch) -> dict | None:
-    """Parameters for nmr.layer_model from the batch's accepted 133Cs deconvolution and
-    its best diameter (accepted SAXS, else accepted TEM, else unreviewed SAXS)."""
-    deconvolution = None
-    for run in AnalysisRun.objects.filter(batch=batch, routine="nmr.deconvolve", status=RunStatus.SUCCEEDED,
-                                          review_state=ReviewState.ACCEPTED).order_by("-reviewed_at", "-id"):
-        nucleus = ((run.measurement.metadata or {}).get("nucleus") if run.measurement else "") or ""
-        if "133cs" in nucleus.lower() or not nucleus:
-            deconvolution = run
-            break
-    if deconvolution is None:
-        return None
-    size_run = (_latest(batch, "saxs.size_distribution", accepted_only=True)
-                or _latest(batch, "tem.particle_sizes", accepted_only=True)
-                or _latest(batch, "saxs.size_distribution", accepted_only=False))
-    if size_run is None:
-        return None
-    diameter = Quantity.objects.filter(run=size_run, name="mean_diameter_nm", component_label="").first()
-    if diameter is None or diameter.value is None:
-        return None
-    components = [
-        {"assignment": c.get("assignment", ""),
-         "integral_percent": (c.get("quantities", {}).get("integral_percent") or {}).get("value")}
-        for c in (deconvolution.result or {}).get("components", [])
-    ]
-    return {"components": components, "diameter_nm": diameter.value,
-            "_sources": [deconvolution.pk, size_run.pk]}
+def _nucleus(run: AnalysisRun) -> str:
+    meta = (run.measurement.metadata or {}) if run.measurement_id else {}
+    return str(meta.get("nucleus") or "")
+
+
+def _components(run: AnalysisRun) -> list[dict]:
+    """The deconvolution's components in the form nmr.layer_model takes (with errors)."""
+    return [{"assignment": c.get("assignment", ""), "integral_percent": c.get("quantities", {}).get("integral_percent")}
+            for c in (run.result or {}).get("components", [])]
+
+
+def _has_nanocrystal_lines(run: AnalysisRun) -> bool:
+    return any(c["assignment"] in ("core", "middle", "surface") for c in _components(run))
+
+
+def accepted_cs133_deconvolutions(**filters):
+    runs = (AnalysisRun.objects.filter(routine="nmr.deconvolve", status=RunStatus.SUCCEEDED,
+                                       review_state=ReviewState.ACCEPTED, **filters)
+            .select_related("measurement__sample").order_by("-reviewed_at", "-id"))
+    return [r for r in runs if _nucleus(r) in ("133Cs", "") and _has_nanocrystal_lines(r)]
+
+
+def batch_diameter(batch) -> tuple[float, AnalysisRun] | None:
+    """The batch's best particle diameter (nm) and the run that measured it."""
+    for routine, accepted_only in (("saxs.size_distribution", True), ("tem.particle_sizes", True),
+                                   ("saxs.size_distribution", False)):
+        runs = AnalysisRun.objects.filter(batch=batch, routine=routine, status=RunStatus.SUCCEEDED)
+        runs = runs.filter(review_state=ReviewState.ACCEPTED) if accepted_only else runs.exclude(
+            review_state=ReviewState.REJECTED)
+        run = runs.order_by("-finished_at", "-id").first()
+        if run is not None:
+            q = Quantity.objects.filter(run=run, name="mean_diameter_nm", component_label="").first()
+            if q is not None and q.value is not None:
+                return q.value, run
+    return None
+
+
+def calibration_set(project, *, exclude_batch=None) -> tuple[list[dict], list[AnalysisRun]]:
+    """[{diameter_nm, components}] for each batch of the project with an accepted 133Cs
+    deconvolution of an un-aged sample and a diameter; plus the runs used."""
+    entries, sources, seen = [], [], set()
+    for run in accepted_cs133_deconvolutions(project=project):
+        if run.batch_id in seen or run.batch_id == getattr(exclude_batch, "pk", None):
+            continue
+        if run.measurement_id and run.measurement.sample.ageing_started_at is not None:
+            continue  # aged samples agglomerate; calibrate on fresh powders only
+        size = batch_diameter(run.batch)
+        if size is None:
+            continue
+        seen.add(run.batch_id)
+        entries.append({"diameter_nm": size[0], "components": _components(run)})
+        sources += [run, size[1]]
+    return entries, sources
 
 
 def derived_runs_request(*, batch, user) -> list[AnalysisRun]:
-    """Request the batch's layer model when its inputs exist and it has not been run on
-    exactly these inputs yet."""
-    from labtrack.analyses import adapters
+    """Request the layer model for each accepted 133Cs deconvolution of `batch` that has
+    none yet on the same inputs."""
     from labtrack.analyses.services import run_request
 
-    if "nmr.layer_model" not in adapters.routine_names():
-        return []
-    params = layer_model_inputs(batch)
-    if params is None:
-        return []
-    sources = params.pop("_sources")
-    done = AnalysisRun.objects.filter(batch=batch, routine="nmr.layer_model")
-    for source in sources:
-        done = done.filter(derived_from=source)
-    if done.exists():
-        return []
-    run = run_request(user=user, measurement=None, routine="nmr.layer_model", raw_files=[],
-                      parameters=params, automatic=True, batch=batch)
-    run.derived_from.set(sources)
-    return [run]
+    requested = []
+    size = batch_diameter(batch)
+    calibration, calibration_runs = calibration_set(batch.project, exclude_batch=batch)
+    if len(calibration) < MIN_CALIBRATION_BATCHES:
+        calibration, calibration_runs = [], []
+    for deconvolution in accepted_cs133_deconvolutions(batch=batch):
+        if size is None and not calibration:
+            continue
+        sources = [deconvolution] + ([size[1]] if size else []) + calibration_runs
+        done = AnalysisRun.objects.filter(batch=batch, routine=LAYER_MODEL)
+        for source in sources:
+            done = done.filter(derived_from=source)
+        if done.exists():
+            continue
+        params = {"components": _components(deconvolution)}
+        if size:
+            params["diameter_nm"] = size[0]
+        if calibration:
+            params["calibration"] = calibration
+        run = run_request(user=user, measurement=deconvolution.measurement, routine=LAYER_MODEL, raw_files=[],
+                          parameters=params, automatic=True, batch=batch)
+        run.derived_from.set(sources)
+        requested.append(run)
+    return requested
+
+
+def quantification_request(*, measurement, user) -> AnalysisRun | None:
+    """nmr.quantify of `measurement` against its reference measurement, when both samples'
+    masses are known (the reference compound is the reference sample's code or notes)."""
+    from labtrack.analyses.services import run_request
+
+    reference = measurement.reference_measurement
+    if reference is None:
+        return None
+    sample_mass, reference_mass = measurement.sample.mass_mg, reference.sample.mass_mg
+    if not sample_mass or not reference_mass:
+        return None
+    params = {"sample_mass_mg": sample_mass, "reference_mass_mg": reference_mass}
+    size = batch_diameter(measurement.sample.batch)
+    if size:
+        params["diameter_nm"] = size[0]
+    compound = (reference.metadata or {}).get("reference_compound")
+    if compound:
+        params["reference_compound"] = compound
+    raw_files = [measurement.raw_files.order_by("id").first(), reference.raw_files.order_by("id").first()]
+    run = run_request(user=user, measurement=measurement, routine=QUANTIFY, raw_files=raw_files,
+                      parameters=params, automatic=True)
+    run.extra_measurements.add(reference)
+    return run

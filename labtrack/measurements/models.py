@@ -46,6 +46,10 @@ class Measurement(models.Model):
     label = models.CharField(max_length=200, blank=True, help_text="e.g. 133Cs one-pulse, 24 kHz MAS")
     metadata = models.JSONField(default=dict, blank=True, help_text="Acquisition metadata parsed from the files")
     notes = models.TextField(blank=True)
+    # An external intensity reference measured alongside (e.g. NH4H2PO4 for 31P
+    # quantification); its sample's mass and this sample's mass make the result absolute.
+    reference_measurement = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                              related_name="referenced_by")
     created_at = models.DateTimeField(default=timezone.now)
     history = audited()
 

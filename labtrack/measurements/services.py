@@ -116,6 +116,7 @@ def measurement_create(
     label: str = "",
     notes: str = "",
     request_analyses: bool = True,
+    reference: Measurement | None = None,
 ) -> Measurement:
     """Attach a measurement with its raw files to `sample` and request its default
     analyses. Every file is checked first; if any cannot be read, nothing is saved and
@@ -124,6 +125,8 @@ def measurement_create(
     technique = Technique(technique)
     if not uploads:
         raise ValidationError({"files": "Attach at least one raw file."})
+    if reference is not None and reference.sample.batch.project_id != sample.batch.project_id:
+        raise ValidationError({"reference": f"Reference measurement {reference.pk} belongs to another project."})
     if instrument is not None and instrument.technique != technique:
         raise ValidationError({"instrument": f"{instrument} is a {instrument.get_technique_display()} instrument."})
     with tempfile.TemporaryDirectory(prefix="labtrack-upload-") as folder:
@@ -143,6 +146,7 @@ def measurement_create(
                 measured_at=measured_at or _measured_at_from(staged) or timezone.now(),
                 operator=user, label=label or _label_from(staged), notes=notes,
                 metadata=metadata if len(staged) > 1 else staged[0].info.metadata,
+                reference_measurement=reference,
             )
             raw_files = [
                 RawFile.objects.create(
@@ -156,6 +160,10 @@ def measurement_create(
                 from labtrack.analyses.services import runs_request_defaults
 
                 runs_request_defaults(measurement=measurement, raw_files=raw_files, user=user)
+                if reference is not None:
+                    from labtrack.analyses.derived import quantification_request
+
+                    quantification_request(measurement=measurement, user=user)
     return measurement
 
 
