@@ -34,7 +34,7 @@ KIND_TECHNIQUE = {
 }
 # Instrument calibration keys a routine takes as parameters.
 CALIBRATION_PARAMS = {
-    "xrd.scherrer": ("caglioti", "instrument_fwhm_deg"),
+    "xrd.scherrer": ("caglioti", "instrument_fwhm_deg", "instrument_eta"),
     "xps.atomic_ratios": ("rsf",),
 }
 

@@ -82,6 +82,18 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(self.get_serializer(measurement).data, status=status.HTTP_201_CREATED)
 
 
+    @action(detail=True, methods=["post"])
+    def analyse(self, request, pk=None):
+        """Request any routine on this measurement: {"routine": ..., "parameters": {...}}."""
+        measurement = self.get_object()
+        params = request.data.get("parameters") or {}
+        if not isinstance(params, dict):
+            raise ApiValidationError({"parameters": "Give parameters as a JSON object."})
+        run = _service_call(run_services.run_request, user=request.user, measurement=measurement,
+                            routine=request.data.get("routine", ""), parameters=params)
+        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = RunSerializer
 
