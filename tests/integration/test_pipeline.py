@@ -140,16 +140,20 @@ def test_input_that_kills_the_worker_every_time_fails_after_max_attempts(lab, ce
     assert ok.status == RunStatus.SUCCEEDED, f"{ok.error}\n{celery_worker_process.tail()}"
 
 
-def _restart_redis(down_s: float) -> None:
+def _redis_answers() -> bool:
+    return subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True).returncode == 0
+
+
+def _restart_redis(down_s: float, observed: dict) -> None:
     subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True)
+    observed["was_down"] = not _redis_answers()
     time.sleep(down_s)
     os.makedirs("/var/lib/redis", exist_ok=True)
     os.makedirs("/var/log/redis", exist_ok=True)
     subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
                     "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
                     "--logfile", "/var/log/redis/ci.log"], check=True)
-    wait_for(lambda: subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True).returncode == 0,
-             timeout=20, message="redis to come back")
+    wait_for(_redis_answers, timeout=20, message="redis to come back")
 
 
 def test_redis_restart_during_50_uploads_loses_and_duplicates_nothing(lab, celery_worker_process, tmp_path, settings, client):
@@ -160,28 +164,32 @@ def test_redis_restart_during_50_uploads_loses_and_duplicates_nothing(lab, celer
 
     client.force_login(lab["members"]["chemist"])
     data = pl.write_pl_spectrum(tmp_path / "pl.csv", "NC8.3").read_bytes()
-    statuses, restarter = [], None
+    statuses, restarter, observed = [], None, {}
     for i in range(50):
         if i == 10:
-            restarter = threading.Thread(target=_restart_redis, args=(3.0,))
+            restarter = threading.Thread(target=_restart_redis, args=(3.0, observed))
             restarter.start()
         response = client.post("/api/v1/measurements/", {
             "sample": lab["sample"].code, "technique": "pl", "files": _named(data, f"pl-{i}.csv")})
         statuses.append(response.status_code)
         time.sleep(0.1)
     restarter.join()
+    assert observed["was_down"], "Redis never went down: the test proved nothing"
     assert statuses == [201] * 50, statuses
 
     settings.LABTRACK_RUN_DEADLINE_S = 5
     measurement_ids = list(lab["sample"].measurements.values_list("pk", flat=True))
     assert len(measurement_ids) == 50
 
+    redispatched = []
+
     def all_done():
-        runs_sweep_stuck()
+        redispatched.append(runs_sweep_stuck()["redispatched"])
         done = AnalysisRun.objects.filter(measurement_id__in=measurement_ids, status=RunStatus.SUCCEEDED).count()
         return done == 50
 
     wait_for(all_done, timeout=300, interval=3, message="every measurement's run to succeed after the sweep")
+    assert sum(redispatched) > 0, "no message was lost, so the sweep was never exercised"
     per_measurement = AnalysisRun.objects.filter(measurement_id__in=measurement_ids).values_list("measurement_id", flat=True)
     assert sorted(per_measurement) == sorted(measurement_ids), "one run per measurement, no duplicates"
     assert Quantity.objects.filter(run__measurement_id__in=measurement_ids, name="peak_wavelength_nm").count() == 50
