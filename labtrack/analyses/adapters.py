@@ -80,7 +80,7 @@ def inspect_file(path: str, original_name: str) -> FileInfo:
         except InputError as exc:
             raise InputError(exc.message, original_name) from None
     metadata = dict(data.metadata)
-    return FileInfo(format=data.format, kind=data.kind, metadata=_json_safe(metadata))
+    return FileInfo(format=data.format, kind=data.kind, metadata=json_safe(metadata))
 
 
 def default_routine(kind: str) -> str | None:
@@ -157,5 +157,5 @@ def quantity_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     return plain(value)

@@ -14,19 +14,23 @@ from labtrack.core.roles import Action, role_allows
 
 HEAVY = ("figure_svg", "figure_png", "curves", "result")
 
-# The batch page's "key results" panel: (label, routine, quantity names or None = the
-# run's top-level quantities, component quantities to list or None).
+# The batch page's "key results" panel: (label, routine, top-level quantity names (a name
+# ending in "*" is a prefix, starting with "*" a suffix), component quantity names). Names
+# are those the routines in analysis/ report.
 KEY_RESULTS = (
-    ("SAXS diameter", "saxs.size_distribution", ("mean_diameter_nm", "sd_diameter_nm"), None),
-    ("TEM diameter", "tem.particle_sizes", ("mean_diameter_nm", "sd_diameter_nm"), None),
-    ("PL peak", "pl.peak", None, None),
-    ("XRD size and markers", "xrd.scherrer", None, None),
-    ("133Cs layer fractions", "nmr.layer_model", None, ("fraction_percent", "layer_fraction", "fraction")),
-    ("133Cs T1", "nmr.t1", None, ("t1_s",)),
-    ("133Cs deconvolution", "nmr.deconvolve", None, ("shift_ppm", "integral_percent")),
-    ("XPS ratios", "xps.atomic_ratios", None, None),
+    ("SAXS diameter", "saxs.size_distribution", ("mean_diameter_nm", "sd_diameter_nm"), ()),
+    ("TEM diameter", "tem.particle_sizes", ("mean_diameter_nm", "sd_diameter_nm"), ()),
+    ("PL peak", "pl.peak", ("peak_wavelength_nm", "fwhm_nm", "peak_energy_ev"), ()),
+    ("XRD size and markers", "xrd.scherrer",
+     ("crystallite_size_nm", "williamson_hall_size_nm", "microstrain_percent", "orthorhombic_markers",
+      "size_lower_bound", "lattice_a_angstrom"), ()),
+    ("133Cs layer fractions", "nmr.layer_model", ("core_boundary_depth_nm", "middle_boundary_depth_nm"),
+     ("volume_fraction",)),
+    ("133Cs T1", "nmr.t1", (), ("t1_s",)),
+    ("133Cs deconvolution", "nmr.deconvolve", (), ("shift_ppm", "integral_percent")),
+    ("XPS ratios", "xps.atomic_ratios", ("*_pb",), ()),
 )
-NMR_DIAMETER_NAMES = ("diameter_nm", "nmr_diameter_nm", "derived_diameter_nm")
+NMR_DIAMETER_NAMES = ("nmr_diameter_nm",)
 
 
 def _runs() -> QuerySet:
@@ -35,13 +39,16 @@ def _runs() -> QuerySet:
 
 def batch_runs(*, batch) -> list[AnalysisRun]:
     """Every run of the batch, newest first, with quantities, requester and reviewer
-    loaded; `has_figure` tells whether a figure exists without loading it."""
+    loaded; `has_figure` tells whether a figure exists (stored SVG and PNG are written
+    together by run_execute) without loading it."""
     from django.db.models import Case, When, BooleanField, Value, Q
 
     return list(
         _runs().filter(batch=batch)
         .select_related("requested_by", "reviewer")
-        .annotate(has_figure=Case(When(~Q(figure_svg=""), then=Value(True)), default=Value(False),
+        # NULL-ness of the PNG is read from the row header; comparing the SVG text would
+        # read every figure (~100 kB each) just to say whether there is one.
+        .annotate(has_figure=Case(When(Q(figure_png__isnull=False), then=Value(True)), default=Value(False),
                                   output_field=BooleanField()))
         .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.order_by("component_label", "id")))
         .order_by("-queued_at", "-id")
@@ -76,6 +83,14 @@ def _best(runs: list[AnalysisRun], routine: str) -> AnalysisRun | None:
     return max(pool, key=lambda r: (r.reviewed_at or r.finished_at or r.queued_at, r.pk)) if pool else None
 
 
+def _name_matches(name: str, pattern: str) -> bool:
+    if pattern.endswith("*"):
+        return name.startswith(pattern[:-1])
+    if pattern.startswith("*"):
+        return name.endswith(pattern[1:])
+    return name == pattern
+
+
 @dataclass
 class KeyResult:
     label: str
@@ -99,12 +114,12 @@ def key_results(*, batch, runs: list[AnalysisRun] | None = None) -> list[KeyResu
         if run is not None:
             qs = list(run.quantities.all())
             top = [q for q in qs if not q.component_label]
-            if names:
-                quantities = [q for n in names for q in top if q.name == n]
-            else:
+            quantities = [q for n in names for q in top if _name_matches(q.name, n)] if names else []
+            if not names and not component_names:
                 quantities = top[:8]
-            if component_names:
-                quantities += [q for q in qs if q.component_label and q.name in component_names][:12]
+            quantities += [q for q in qs if q.component_label and q.name in component_names][:12]
+            if not quantities:
+                quantities = top[:8]
         out.append(KeyResult(label, routine, run, quantities))
     # The NMR-derived diameter, if the layer model reports one, gets its own line.
     layer = _best(runs, "nmr.layer_model")
@@ -179,29 +194,31 @@ def run_detail(*, user, pk: int) -> dict[str, Any]:
     }
 
 
-def review_queue(*, user) -> dict[str, Any]:
+def review_queue(*, user, limit: int = 50) -> dict[str, Any]:
     """Succeeded runs awaiting review in the projects where the user may review, oldest
     first, latest versions only (a superseded run is reviewed through its re-fit).
-    Runs the user requested are counted apart: someone else must review those."""
-    projects = [p.pk for p in visible_projects(user)]
-    from labtrack.core.permissions import role_in
+    Runs the user requested are counted apart: someone else must review those. Shows the
+    oldest `limit`; `total` says how many wait."""
+    from labtrack.core.selectors import memberships_for
 
-    reviewable = [pk for pk in projects if role_allows(role_in(user, pk), Action.REVIEW)]
+    reviewable = [p["id"] for p in memberships_for(user) if role_allows(p["role"], Action.REVIEW)]
     base = (_runs().filter(project_id__in=reviewable, status=RunStatus.SUCCEEDED,
                            review_state=ReviewState.PENDING, superseded_by__isnull=True))
+    others = base.exclude(requested_by=user)
     runs = list(
-        base.exclude(requested_by=user)
+        others
         .select_related("batch", "measurement", "measurement__sample", "requested_by")
-        .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.filter(component_label="").order_by("id")))
-        .order_by("queued_at", "id")[:200]
+        .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.order_by("component_label", "id")))
+        .order_by("queued_at", "id")[:limit]
     )
-    return {"runs": runs, "own_pending": base.filter(requested_by=user).count()}
+    total = others.count()
+    return {"runs": runs, "total": total, "own_pending": base.filter(requested_by=user).count()}
 
 
 def run_status_get(*, user, pk: int) -> AnalysisRun:
     """A run for the progress endpoint: light columns only, quantities loaded."""
     run = (_runs().filter(pk=pk, project__in=visible_projects(user))
-           .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.filter(component_label="").order_by("id")))
+           .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.order_by("component_label", "id")))
            .first())
     if run is None:
         raise NotFoundForUser(f"No analysis run #{pk} in your projects.")

@@ -88,7 +88,8 @@ def run_request(
             if key in measurement.instrument.calibration and key not in params:
                 params[key] = measurement.instrument.calibration[key]
     try:
-        adapters.check_parameters(routine, params)
+        # Store every effective parameter, defaults included: a run says exactly how it ran.
+        params = adapters.json_safe(adapters.check_parameters(routine, params))
     except adapters.UserInputError as exc:
         raise ValidationError({"parameters": str(exc)}) from None
     if raw_files is None:

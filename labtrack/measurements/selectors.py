@@ -41,6 +41,15 @@ def raw_file_get(*, user, pk: int) -> RawFile:
     return raw
 
 
+def measurement_get(*, user, pk: int) -> Measurement:
+    """A measurement in one of the user's projects, with its sample and batch."""
+    m = (Measurement.objects.filter(pk=pk, sample__batch__project__in=visible_projects(user))
+         .select_related("sample", "sample__batch", "sample__batch__project", "instrument").first())
+    if m is None:
+        raise NotFoundForUser(f"No measurement #{pk} in your projects.")
+    return m
+
+
 def instruments_for(technique: str | None = None) -> QuerySet:
     qs = Instrument.objects.all()
     return qs.filter(technique=technique) if technique else qs

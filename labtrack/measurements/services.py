@@ -6,13 +6,13 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import timezone as dt_timezone
 from typing import IO, Any, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from datetime import timezone as dt_timezone
 
 from labtrack.analyses import adapters
 from labtrack.core.permissions import require
@@ -222,3 +222,38 @@ def instrument_calibrate_from_run(*, instrument: Instrument, run, user) -> Instr
     instrument._change_reason = f"calibrated from run #{run.pk}"
     instrument.save()
     return instrument
+
+
+MEASUREMENT_EDIT_FIELDS = ("sample", "instrument", "measured_at", "label", "notes")
+
+
+def measurement_update(*, user, measurement: Measurement, reason: str = "", **fields: Any) -> Measurement:
+    """Change a measurement's sample, instrument, date, label or notes. The sample must be
+    in the same project; the instrument must be of the measurement's technique. After a
+    result of the batch was accepted, a reason is required and recorded."""
+    from labtrack.samples.services import batch_has_review
+
+    batch = measurement.sample.batch
+    require(user, batch.project, Action.EDIT_SAMPLES)
+    unknown = set(fields) - set(MEASUREMENT_EDIT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown measurement fields: {sorted(unknown)}")
+    sample = fields.get("sample")
+    if sample is not None and sample.batch.project_id != batch.project_id:
+        raise ValidationError({"sample": f"Sample {sample} belongs to another project."})
+    instrument = fields.get("instrument")
+    if instrument is not None and instrument.technique != measurement.technique:
+        raise ValidationError({"instrument": f"{instrument} is a {instrument.get_technique_display()} instrument."})
+    if fields.get("measured_at", measurement.measured_at) is None:
+        raise ValidationError({"measured_at": "Say when the measurement was made."})
+    reviewed = batch_has_review(batch) or (sample is not None and batch_has_review(sample.batch))
+    if reviewed and not reason.strip():
+        raise ValidationError({"reason": "This batch has reviewed results; say why the measurement is being changed."})
+    with transaction.atomic():
+        locked = Measurement.objects.select_for_update().get(pk=measurement.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked._change_reason = reason.strip()
+        locked.save()
+    return locked

@@ -61,9 +61,8 @@ def _aware(d: date, end: bool = False) -> datetime:
 
 
 def batch_list(*, user, filters: BatchFilters) -> QuerySet:
-    """Batches the user may see, filtered and sorted, annotated with n_samples,
-    n_measurements, n_pending (succeeded runs awaiting review) and n_accepted.
-    Protocol and project are joined; techniques per batch come from `batch_techniques`."""
+    """Batches the user may see, filtered and sorted; protocol and project joined.
+    Per-row counts and techniques for a page come from `batch_counts`/`batch_techniques`."""
     from labtrack.analyses.models import AnalysisRun, ReviewState, RunStatus
     from labtrack.measurements.models import Measurement
 
@@ -92,24 +91,59 @@ def batch_list(*, user, filters: BatchFilters) -> QuerySet:
     runs = AnalysisRun.objects.filter(batch=OuterRef("pk"))
     pending = runs.filter(status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING, superseded_by__isnull=True)
     accepted = runs.filter(review_state=ReviewState.ACCEPTED)
-    qs = qs.annotate(
-        n_samples=_count(Sample.objects.filter(batch=OuterRef("pk")), "batch"),
-        n_measurements=_count(Measurement.objects.filter(sample__batch=OuterRef("pk")), "sample__batch"),
-        n_pending=_count(pending, "batch"),
-        n_accepted=_count(accepted, "batch"),
-    )
     if f.review == "pending":
-        qs = qs.filter(n_pending__gt=0)
+        qs = qs.filter(Exists(pending))
     elif f.review == "accepted":
-        qs = qs.filter(n_accepted__gt=0)
+        qs = qs.filter(Exists(accepted))
     elif f.review == "unreviewed":
-        qs = qs.filter(n_accepted=0)
+        qs = qs.exclude(Exists(accepted))
+    # Counts are computed for the shown page only (batch_counts); a count is annotated on
+    # every row only when the list is sorted by it.
+    if f.sort.lstrip("-") == "measurements":
+        qs = qs.annotate(n_measurements=_count(Measurement.objects.filter(sample__batch=OuterRef("pk")), "sample__batch"))
+    elif f.sort.lstrip("-") == "pending":
+        qs = qs.annotate(n_pending=_count(pending, "batch"))
 
     key = f.sort.lstrip("-") if f.sort.lstrip("-") in SORTS else "date"
     descending = f.sort.startswith("-") if f.sort.lstrip("-") in SORTS else True
     expr = F(SORTS[key])
     order = expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True)
     return qs.order_by(order, "code")
+
+
+def batch_counts(batch_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{batch id: {n_samples, n_measurements, n_pending, n_accepted}} for a page of
+    batches: four grouped queries whatever the page size. n_pending counts succeeded,
+    latest-version runs awaiting review; n_accepted counts accepted runs."""
+    from labtrack.analyses.models import AnalysisRun, ReviewState, RunStatus
+    from labtrack.measurements.models import Measurement
+
+    out = {pk: {"n_samples": 0, "n_measurements": 0, "n_pending": 0, "n_accepted": 0} for pk in batch_ids}
+    queries = {
+        "n_samples": (Sample.objects.filter(batch_id__in=batch_ids), "batch_id"),
+        "n_measurements": (Measurement.objects.filter(sample__batch_id__in=batch_ids), "sample__batch_id"),
+        "n_pending": (AnalysisRun.objects.filter(batch_id__in=batch_ids, status=RunStatus.SUCCEEDED,
+                                                 review_state=ReviewState.PENDING, superseded_by__isnull=True),
+                      "batch_id"),
+        "n_accepted": (AnalysisRun.objects.filter(batch_id__in=batch_ids, review_state=ReviewState.ACCEPTED), "batch_id"),
+    }
+    for key, (qs, batch_field) in queries.items():
+        for batch_id, n in qs.order_by().values(batch_field).annotate(n=Count("pk")).values_list(batch_field, "n"):
+            out[batch_id][key] = n
+    return out
+
+
+def attach_page_data(batches: list[Batch]) -> list[Batch]:
+    """Set n_samples, n_measurements, n_pending, n_accepted and techniques on each batch
+    of a page (five queries in all)."""
+    ids = [b.pk for b in batches]
+    counts = batch_counts(ids)
+    techniques = batch_techniques(ids)
+    for b in batches:
+        for key, value in counts[b.pk].items():
+            setattr(b, key, value)
+        b.techniques = techniques[b.pk]
+    return batches
 
 
 def batch_techniques(batch_ids: list[int]) -> dict[int, list[str]]:
@@ -178,14 +212,15 @@ def parent_choices(*, project_id: int, exclude_pk: int | None = None) -> QuerySe
     return qs
 
 
-def batch_csv_rows(qs: QuerySet, techniques: dict[int, list[str]]) -> list[list[Any]]:
-    """Rows for the CSV export (header first), in the list's order."""
+def batch_csv_rows(batches: list[Batch]) -> list[list[Any]]:
+    """Rows for the CSV export (header first), in the list's order; `batches` went
+    through attach_page_data."""
     header = ["code", "project", "synthesised_at", "protocol", "status", "opa_concentration_molar",
               "reaction_duration_s", "temperature_c", "n_samples", "n_measurements", "techniques",
               "n_runs_pending_review", "n_runs_accepted", "notes"]
     rows: list[list[Any]] = [header]
-    for b in qs:
+    for b in batches:
         rows.append([b.code, b.project.name, b.synthesised_at.isoformat(), str(b.protocol or ""), b.status,
                      b.opa_concentration_molar, b.reaction_duration_s, b.temperature_c, b.n_samples,
-                     b.n_measurements, " ".join(techniques.get(b.pk, [])), b.n_pending, b.n_accepted, b.notes])
+                     b.n_measurements, " ".join(b.techniques), b.n_pending, b.n_accepted, b.notes])
     return rows

@@ -1,0 +1,30 @@
+"""Pages. Names are what templates and tests reverse; see each view for what it does."""
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from labtrack.web.views import accounts, batches, measurements, runs, samples
+
+urlpatterns = [
+    path("", accounts.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html",
+                                                redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("project/", accounts.project_switch, name="project_switch"),
+    path("batches/", batches.batch_list, name="batch_list"),
+    path("batches.csv", batches.batch_list_csv, name="batch_list_csv"),
+    path("batches/new/", batches.batch_create, name="batch_create"),
+    path("batches/<str:code>/", batches.batch_detail, name="batch_detail"),
+    path("batches/<str:code>/edit/", batches.batch_edit, name="batch_edit"),
+    path("batches/<str:code>/samples/new/", samples.sample_create, name="sample_create"),
+    path("samples/<int:pk>/edit/", samples.sample_edit, name="sample_edit"),
+    path("batches/<str:code>/measurements/new/", measurements.measurement_create, name="measurement_create"),
+    path("batches/<str:code>/measurements/detect/", measurements.measurement_detect, name="measurement_detect"),
+    path("measurements/<int:pk>/edit/", measurements.measurement_edit, name="measurement_edit"),
+    path("files/<int:pk>/download/", measurements.raw_file_download, name="raw_file_download"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("runs/<int:pk>/status.json", runs.run_status, name="run_status"),
+    path("runs/<int:pk>/figure.svg", runs.run_figure, name="run_figure"),
+    path("runs/<int:pk>/review/", runs.run_review, name="run_review"),
+    path("runs/<int:pk>/refit/", runs.run_refit, name="run_refit"),
+    path("review/", runs.review_queue, name="review_queue"),
+]

@@ -1,0 +1,1 @@
+"""Views by area: accounts, batches, samples, measurements, runs (and the review queue)."""

@@ -1,0 +1,141 @@
+"""Batch list (search, filters, sorting, pages, CSV), batch page, new/edit batch."""
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from labtrack.analyses import selectors as run_selectors
+from labtrack.core.selectors import user_can as can
+from labtrack.core.roles import Action
+from labtrack.core.selectors import current_project_for, memberships_for
+from labtrack.core.roles import role_allows
+from labtrack.measurements import selectors as measurement_selectors
+from labtrack.samples import selectors, services
+from labtrack.samples.services import batch_has_review
+from labtrack.web.forms import BatchFilterForm, BatchForm
+from labtrack.web.views.common import apply_errors, page
+
+PAGE_SIZE = 50
+
+
+def _filtered(request):
+    form = BatchFilterForm(request.GET or None)
+    current = current_project_for(request)
+    filters = form.to_filters(current["id"] if current else None)
+    if current is None:
+        filters.project_id = -1  # no project: nothing to list
+    return form, filters, current
+
+
+@page
+def batch_list(request):
+    form, filters, current = _filtered(request)
+    qs = selectors.batch_list(user=request.user, filters=filters)
+    paginator = Paginator(qs, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    batches = selectors.attach_page_data(list(page_obj.object_list))
+    return render(request, "web/batch_list.html", {
+        "form": form, "page_obj": page_obj, "batches": batches, "current": current,
+        "filtered": form.has_filters(), "sort": filters.sort,
+        "csv_query": request.GET.urlencode(),
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@page
+def batch_list_csv(request):
+    """The filtered list (every page) as CSV."""
+    _, filters, _ = _filtered(request)
+    qs = selectors.batch_list(user=request.user, filters=filters)
+    rows = selectors.batch_csv_rows(selectors.attach_page_data(list(qs)))
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="batches.csv"'
+    return response
+
+
+@page
+def batch_detail(request, code: str):
+    batch = selectors.batch_get(user=request.user, code=code)
+    samples = selectors.batch_samples(batch=batch)
+    measurements = measurement_selectors.batch_measurements(batch=batch)
+    runs = run_selectors.batch_runs(batch=batch)
+    latest = run_selectors.latest_runs_by_measurement(runs)
+    for m in measurements:
+        m.latest_runs = latest.get(m.pk, [])
+    key_results = run_selectors.key_results(batch=batch, runs=runs)
+    by_sample: dict[int, int] = {}
+    for m in measurements:
+        by_sample[m.sample_id] = by_sample.get(m.sample_id, 0) + 1
+    for s in samples:
+        s.n_measurements = by_sample.get(s.pk, 0)
+    return render(request, "web/batch_detail.html", {
+        "batch": batch,
+        "samples": samples,
+        "groups": measurement_selectors.group_by_technique(measurements),
+        "key_results": [k for k in key_results if k.run],
+        "key_missing": [k.label for k in key_results if not k.run],
+        "derived_runs": run_selectors.derived_runs(runs),
+        "can_edit": can(request.user, batch.project, Action.EDIT_SAMPLES),
+        "can_review": can(request.user, batch.project, Action.REVIEW),
+    })
+
+
+@page
+def batch_create(request):
+    projects = [p for p in memberships_for(request.user) if role_allows(p["role"], Action.EDIT_SAMPLES)]
+    if not projects:
+        raise PermissionDenied("You cannot record batches: you are not a chemist in any project.")
+    current = current_project_for(request)
+    initial = {"project": current["id"] if current and current in projects else projects[0]["id"],
+               "synthesised_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = BatchForm(request.POST or None, projects=projects, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        from labtrack.samples.models import Project
+
+        project = Project.objects.get(pk=form.cleaned_data["project"])
+        try:
+            batch = services.batch_create(user=request.user, project=project, code=form.cleaned_data["code"],
+                                          **form.service_fields())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Batch {batch.code} recorded.")
+            return redirect("batch_detail", code=batch.code)
+    return render(request, "web/batch_form.html", {"form": form, "batch": None})
+
+
+@page
+def batch_edit(request, code: str):
+    batch = selectors.batch_get(user=request.user, code=code)
+    if not can(request.user, batch.project, Action.EDIT_SAMPLES):
+        raise PermissionDenied("You cannot edit batches in this project.")
+    reviewed = batch_has_review(batch)
+    form = BatchForm(request.POST or None, instance=batch, editing=True)
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        if form.cleaned_data["code"] != batch.code:
+            fields["code"] = form.cleaned_data["code"]
+        try:
+            batch = services.batch_update(user=request.user, batch=batch, reason=form.cleaned_data.get("reason", ""),
+                                          **fields)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Batch {batch.code} saved.")
+            return redirect("batch_detail", code=batch.code)
+    return render(request, "web/batch_form.html", {"form": form, "batch": batch, "reviewed": reviewed})
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")

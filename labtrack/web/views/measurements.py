@@ -1,0 +1,179 @@
+"""Upload a measurement's raw files (with format detection first) and download them."""
+from __future__ import annotations
+
+import os
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from labtrack.analyses.adapters import KIND_TECHNIQUE
+from labtrack.core.selectors import user_can as can
+from labtrack.core.roles import Action
+from labtrack.measurements import selectors as measurement_selectors
+from labtrack.measurements import services
+from labtrack.measurements.models import Technique
+from labtrack.measurements.services import Upload
+from labtrack.samples import selectors as sample_selectors
+from labtrack.samples.models import Sample
+from labtrack.measurements.services import measurement_update
+from labtrack.samples.services import batch_has_review
+from labtrack.web.forms import MeasurementEditForm, MeasurementForm
+from labtrack.web.views.common import apply_errors, page
+
+
+def _editable_batch(request, code: str):
+    batch = sample_selectors.batch_get(user=request.user, code=code)
+    if not can(request.user, batch.project, Action.EDIT_SAMPLES):
+        raise PermissionDenied("Viewers cannot upload measurements; ask a project manager for the chemist role.")
+    return batch
+
+
+def _uploads(request) -> list[Upload]:
+    return [Upload(f.name, f) for f in request.FILES.getlist("files")]
+
+
+def _split_errors(exc: ValidationError, names: set[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """(errors keyed by uploaded file name, other errors)."""
+    per_file: dict[str, list[str]] = {}
+    other: list[str] = []
+    for key, errors in getattr(exc, "message_dict", {"": exc.messages}).items():
+        if key in names:
+            # Readers prefix the file name; it is already shown as the row's label.
+            per_file.setdefault(key, []).extend(e[len(key) + 2:] if e.startswith(f"{key}: ") else e for e in errors)
+        else:
+            other.extend(errors)
+    return per_file, other
+
+
+def _technique_of(detected: list[dict]) -> tuple[str, str]:
+    """(technique, problem) inferred from the detection of every file."""
+    found = {d["technique"] for d in detected}
+    if len(found) == 1 and "" not in found:
+        return found.pop(), ""
+    if "" in found:
+        return "", "LabTrack cannot tell which technique some files belong to; choose it."
+    labels = ", ".join(sorted(Technique(t).label for t in found))
+    return "", f"The files come from different techniques ({labels}); upload them as separate measurements."
+
+
+@page
+def measurement_create(request, code: str):
+    batch = _editable_batch(request, code)
+    samples = Sample.objects.filter(batch=batch).order_by("code")
+    initial = {}
+    if request.GET.get("sample"):
+        initial["sample"] = request.GET["sample"]
+    elif len(samples) == 1:
+        initial["sample"] = samples[0].pk
+    form = MeasurementForm(request.POST or None, samples=samples, initial=initial)
+    context = {"form": form, "batch": batch, "file_errors": {}, "other_errors": [], "detected": None}
+    if request.method == "POST":
+        uploads = _uploads(request)
+        names = {os.path.basename(u.name) for u in uploads}
+        if not uploads:
+            context["other_errors"].append("Attach at least one raw file (drop them on the box or choose them).")
+        elif request.POST.get("action") == "detect":
+            try:
+                context["detected"] = services.detect_uploads(uploads=uploads)
+            except ValidationError as exc:
+                context["file_errors"], context["other_errors"] = _split_errors(exc, names)
+        elif form.is_valid():
+            technique = form.cleaned_data["technique"]
+            try:
+                if not technique:
+                    detected = services.detect_uploads(uploads=uploads)
+                    technique, problem = _technique_of(detected)
+                    if problem:
+                        form.add_error("technique", problem)
+                        context["detected"] = detected
+                if technique:
+                    measurement = services.measurement_create(
+                        user=request.user, sample=form.cleaned_data["sample"], technique=technique,
+                        uploads=uploads, instrument=form.cleaned_data["instrument"],
+                        measured_at=form.cleaned_data["measured_at"], label=form.cleaned_data["label"],
+                        notes=form.cleaned_data["notes"])
+                    n = len(uploads)
+                    messages.success(request, f"{measurement.get_technique_display()} measurement saved with {n} "
+                                              f"file{'s' if n != 1 else ''}; its analyses are queued.")
+                    return redirect(reverse("batch_detail", args=[batch.code]) + f"#measurement-{measurement.pk}")
+            except ValidationError as exc:
+                context["file_errors"], context["other_errors"] = _split_errors(exc, names)
+        context["uploaded_names"] = sorted(names)
+        status = 400 if (context["file_errors"] or context["other_errors"] or form.errors) else 200
+        return render(request, "web/measurement_form.html", context, status=status)
+    return render(request, "web/measurement_form.html", context)
+
+
+@page
+@require_POST
+def measurement_detect(request, code: str):
+    """JSON preview of what each posted file is, before anything is saved."""
+    _editable_batch(request, code)
+    uploads = _uploads(request)
+    if not uploads:
+        return JsonResponse({"files": [], "errors": {"": ["No files were sent."]}}, status=400)
+    try:
+        detected = services.detect_uploads(uploads=uploads)
+    except ValidationError as exc:
+        per_file, other = _split_errors(exc, {os.path.basename(u.name) for u in uploads})
+        if other:
+            per_file[""] = other
+        return JsonResponse({"files": [], "errors": per_file}, status=400)
+    technique, problem = _technique_of(detected)
+    for d in detected:
+        d["technique_label"] = Technique(d["technique"]).label if d["technique"] else "unknown"
+        d["routine"] = _default_routine(d["kind"])
+    return JsonResponse({"files": detected, "technique": technique, "problem": problem, "errors": {}})
+
+
+def _default_routine(kind: str) -> str:
+    from labtrack.analyses.adapters import default_routine
+
+    return default_routine(kind) or ""
+
+
+@page
+def measurement_edit(request, pk: int):
+    """Sample, instrument, date, label and notes; the raw files never change."""
+    measurement = measurement_selectors.measurement_get(user=request.user, pk=pk)
+    batch = measurement.sample.batch
+    if not can(request.user, batch.project, Action.EDIT_SAMPLES):
+        raise PermissionDenied("You cannot edit measurements in this project.")
+    form = MeasurementEditForm(
+        request.POST or None,
+        samples=Sample.objects.filter(batch__project=batch.project).select_related("batch").order_by("code"),
+        instruments=measurement_selectors.instruments_for(measurement.technique),
+        initial={"sample": measurement.sample_id, "instrument": measurement.instrument_id,
+                 "measured_at": measurement.measured_at, "label": measurement.label, "notes": measurement.notes})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason", "")
+        try:
+            measurement = measurement_update(user=request.user, measurement=measurement, reason=reason, **data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Measurement saved.")
+            return redirect(reverse("batch_detail", args=[measurement.sample.batch.code]) + f"#measurement-{measurement.pk}")
+    return render(request, "web/measurement_edit.html", {"form": form, "measurement": measurement, "batch": batch,
+                                                         "reviewed": batch_has_review(batch)})
+
+
+@page
+def raw_file_download(request, pk: int):
+    """The exact stored bytes under their original name; the checksum in a header."""
+    raw = measurement_selectors.raw_file_get(user=request.user, pk=pk)
+    path = services.blob_full_path(raw.sha256)
+    if not os.path.exists(path):
+        raise Http404(f"The stored bytes of {raw.original_name} are missing; tell the administrator.")
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=raw.original_name,
+                            content_type="application/octet-stream")
+    response["X-Checksum-SHA256"] = raw.sha256
+    return response
+
+
+__all__ = ["measurement_create", "measurement_detect", "measurement_edit", "raw_file_download", "KIND_TECHNIQUE"]

@@ -1,0 +1,157 @@
+"""Run page, progress JSON, figure, review (accept/reject), re-fit with preview, queue."""
+from __future__ import annotations
+
+import base64
+from types import SimpleNamespace
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from labtrack.analyses import adapters, services
+from labtrack.analyses import selectors
+from labtrack.analyses.models import ReviewState, RunStatus
+from labtrack.core.errors import Conflict
+from labtrack.core.selectors import user_can as can
+from labtrack.core.roles import Action
+from labtrack.measurements.services import blob_full_path
+from labtrack.web.forms import RefitForm, ReviewForm
+from labtrack.web.templatetags.labtrack_web import card_quantities, quantity_text
+from labtrack.web.views.common import error_text, page, safe_next
+
+
+def _page_context(request, pk: int, refit_form=None, preview=None, preview_error: str = "") -> dict:
+    data = selectors.run_detail(user=request.user, pk=pk)
+    run = data["run"]
+    can_refit = can(request.user, run.project, Action.REQUEST_ANALYSIS) and run.is_finished
+    if can_refit and refit_form is None:
+        try:
+            refit_form = RefitForm(routine=run.routine, current=run.parameters or {})
+        except adapters.UserInputError:
+            refit_form, can_refit = None, False  # the routine is no longer installed
+    can_review = can(request.user, run.project, Action.REVIEW)
+    return {
+        **data,
+        "refit_form": refit_form if can_refit else None,
+        "preview": preview,
+        "preview_error": preview_error,
+        "can_review": can_review,
+        "own_run": run.requested_by_id == request.user.pk,
+        "reviewable": can_review and run.status == RunStatus.SUCCEEDED and run.review_state == ReviewState.PENDING,
+        "next": safe_next(request, ""),
+    }
+
+
+@page
+def run_detail(request, pk: int):
+    return render(request, "web/run_detail.html", _page_context(request, pk))
+
+
+@page
+@never_cache
+def run_status(request, pk: int):
+    """{status, stage, progress_percent, figure_url (when done), ...} for the progress bars."""
+    run = selectors.run_status_get(user=request.user, pk=pk)
+    done = run.status == RunStatus.SUCCEEDED
+    top = card_quantities(run) if done else []
+    return JsonResponse({
+        "id": run.pk,
+        "status": run.status,
+        "status_label": run.get_status_display(),
+        "stage": run.stage,
+        "stage_label": run.get_stage_display(),
+        "progress_percent": run.progress_percent,
+        "finished": run.is_finished,
+        "error": run.error,
+        "review_state": run.review_state,
+        "figure_url": reverse("run_figure", args=[run.pk]) if done else None,
+        "run_url": reverse("run_detail", args=[run.pk]),
+        "quantities": [{"name": f"{q.component_label} {q.name}".strip(), "text": quantity_text(q)} for q in top],
+    })
+
+
+@page
+def run_figure(request, pk: int):
+    """The run's stored SVG figure, served as an image (never inlined: no script runs)."""
+    svg = selectors.run_figure_svg(user=request.user, pk=pk)
+    if not svg:
+        return HttpResponse(status=404)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"  # a run's figure never changes
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@page
+@require_POST
+def run_review(request, pk: int):
+    """Accept, or reject with a reason; a second reviewer is told who decided first."""
+    run = selectors.run_get(user=request.user, pk=pk)
+    form = ReviewForm(request.POST)
+    back = safe_next(request, reverse("run_detail", args=[run.pk]))
+    if not form.is_valid():
+        messages.error(request, "Choose accept or reject.")
+        return redirect(back)
+    accept = form.cleaned_data["decision"] == "accept"
+    try:
+        services.run_review(run=run, reviewer=request.user, accept=accept, reason=form.cleaned_data["reason"])
+    except Conflict as exc:
+        messages.warning(request, str(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, f"Run #{run.pk} ({run.routine}) of {run.batch.code} "
+                                  f"{'accepted' if accept else 'rejected'}.")
+    return redirect(back)
+
+
+@page
+@require_POST
+def run_refit(request, pk: int):
+    """`action=preview`: run the routine now on the run's files, save nothing, show the
+    figure and quantities. `action=save`: request the re-fit (a new, superseding run)."""
+    run = selectors.run_get(user=request.user, pk=pk)
+    if not can(request.user, run.project, Action.REQUEST_ANALYSIS):
+        raise PermissionDenied("You cannot request analyses in this project.")
+    form = RefitForm(request.POST, routine=run.routine, current=run.parameters or {})
+    if not form.is_valid():
+        return render(request, "web/run_detail.html", _page_context(request, pk, refit_form=form), status=400)
+    raw = form.raw_parameters()
+    try:
+        parameters = adapters.check_parameters(run.routine, raw)
+    except adapters.UserInputError as exc:
+        return render(request, "web/run_detail.html",
+                      _page_context(request, pk, refit_form=form, preview_error=str(exc)), status=400)
+    if request.POST.get("action") == "save":
+        try:
+            new = services.run_refit(run=run, user=request.user, parameters=parameters)
+        except (ValidationError, PermissionDenied) as exc:
+            return render(request, "web/run_detail.html",
+                          _page_context(request, pk, refit_form=form, preview_error=error_text(exc)), status=400)
+        messages.success(request, f"Re-fit queued as run #{new.pk}; it supersedes run #{run.pk}.")
+        return redirect("run_detail", pk=new.pk)
+    files = [(blob_full_path(f["sha256"]), f["name"]) for f in run.input_files or []]
+    try:
+        outcome = adapters.execute(run.routine, files, parameters)
+    except adapters.UserInputError as exc:
+        return render(request, "web/run_detail.html",
+                      _page_context(request, pk, refit_form=form, preview_error=str(exc)), status=400)
+    except Exception as exc:  # a routine bug must not 500 the page; the message helps report it
+        return render(request, "web/run_detail.html", _page_context(
+            request, pk, refit_form=form, preview_error=f"The routine stopped: {type(exc).__name__}: {exc}"), status=400)
+    preview = {
+        "figure_data_uri": "data:image/svg+xml;base64," + base64.b64encode(outcome.figure_svg.encode()).decode(),
+        "quantities": [SimpleNamespace(**row) for row in outcome.quantities],
+        "warnings": outcome.result.get("warnings", []),
+    }
+    return render(request, "web/run_detail.html", _page_context(request, pk, refit_form=form, preview=preview))
+
+
+@page
+def review_queue(request):
+    data = selectors.review_queue(user=request.user)
+    return render(request, "web/review_queue.html", data)
