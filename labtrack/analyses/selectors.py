@@ -191,7 +191,27 @@ def run_detail(*, user, pk: int) -> dict[str, Any]:
         "inputs": inputs,
         "has_figure": has_figure,
         "derived_from": list(_runs().filter(derivatives=run).order_by("id")),
+        "history": run_history(run=run),
     }
+
+
+def run_history(*, run: AnalysisRun) -> list[dict[str, Any]]:
+    """The run's audit trail, oldest first: who (the system user inside tasks), when,
+    what changed (status, review) and why."""
+    records = list(run.history.select_related("history_user").order_by("history_date", "history_id"))
+    trail, previous = [], None
+    for record in records:
+        changed = []
+        if previous is None:
+            changed.append("requested")
+        else:
+            for field, label in (("status", "status"), ("review_state", "review"), ("attempts", "attempt")):
+                if getattr(record, field) != getattr(previous, field):
+                    changed.append(f"{label} → {getattr(record, field)}")
+        trail.append({"when": record.history_date, "who": record.history_user,
+                      "what": ", ".join(changed) or "updated", "why": record.history_change_reason or ""})
+        previous = record
+    return trail
 
 
 def review_queue(*, user, limit: int = 50) -> dict[str, Any]:

@@ -157,3 +157,13 @@ def test_back_link_ignores_an_unsafe_next(login, members, batch):
     run = make_succeeded_run(batch, members["chemist"])
     html = login(members["viewer"]).get(reverse("run_detail", args=[run.pk]) + "?next=javascript:alert(1)").content.decode()
     assert "javascript:alert" not in html
+
+
+def test_run_page_shows_the_audit_trail_with_who_and_why(login, members, batch):
+    run = make_succeeded_run(batch, members["chemist"])
+    login(members["analyst"]).post(reverse("run_review", args=[run.pk]),
+                                   {"decision": "reject", "reason": "baseline drifts"})
+    page = login(members["viewer"]).get(reverse("run_detail", args=[run.pk])).content.decode()
+    history = page[page.index('id="history-h"'):]
+    assert "review → rejected" in history
+    assert "analyst" in history and "rejected: baseline drifts" in history
