@@ -25,6 +25,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
+	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m bench $(BENCH)
 
 clean-demo:
