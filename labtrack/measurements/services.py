@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labtrack.analyses import adapters
+from labtrack.core.edits import locked_update
 from labtrack.core.permissions import require
 from labtrack.core.roles import Action
 from labtrack.measurements.models import Instrument, Measurement, RawFile, Technique, blob_path
@@ -231,7 +232,7 @@ def measurement_update(*, user, measurement: Measurement, reason: str = "", **fi
     """Change a measurement's sample, instrument, date, label or notes. The sample must be
     in the same project; the instrument must be of the measurement's technique. After a
     result of the batch was accepted, a reason is required and recorded."""
-    from labtrack.samples.services import batch_has_review
+    from labtrack.samples.services import require_reason_if_reviewed
 
     batch = measurement.sample.batch
     require(user, batch.project, Action.EDIT_SAMPLES)
@@ -246,14 +247,7 @@ def measurement_update(*, user, measurement: Measurement, reason: str = "", **fi
         raise ValidationError({"instrument": f"{instrument} is a {instrument.get_technique_display()} instrument."})
     if fields.get("measured_at", measurement.measured_at) is None:
         raise ValidationError({"measured_at": "Say when the measurement was made."})
-    reviewed = batch_has_review(batch) or (sample is not None and batch_has_review(sample.batch))
-    if reviewed and not reason.strip():
-        raise ValidationError({"reason": "This batch has reviewed results; say why the measurement is being changed."})
-    with transaction.atomic():
-        locked = Measurement.objects.select_for_update().get(pk=measurement.pk)
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.full_clean()
-        locked._change_reason = reason.strip()
-        locked.save()
-    return locked
+    require_reason_if_reviewed(batch, reason, "the measurement")
+    if sample is not None:
+        require_reason_if_reviewed(sample.batch, reason, "the measurement")
+    return locked_update(Measurement, measurement.pk, fields, reason)

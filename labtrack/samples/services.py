@@ -7,6 +7,7 @@ import jsonschema
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from labtrack.core.edits import locked_update
 from labtrack.core.permissions import require
 from labtrack.core.roles import Action, Role
 from labtrack.samples.models import Batch, Membership, Project, Sample, SynthesisProtocol
@@ -109,6 +110,12 @@ def batch_has_review(batch: Batch) -> bool:
     return batch.runs.filter(review_state=ReviewState.ACCEPTED).exists()
 
 
+def require_reason_if_reviewed(batch: Batch, reason: str, what: str) -> None:
+    """Edits after an analyst signed off a result of `batch` must say why."""
+    if batch_has_review(batch) and not reason.strip():
+        raise ValidationError({"reason": f"This batch has reviewed results; say why {what} is being changed."})
+
+
 def batch_update(*, user, batch: Batch, reason: str = "", **fields: Any) -> Batch:
     """Change a batch. After a result was accepted, a reason is required and recorded."""
     require(user, batch.project, Action.EDIT_SAMPLES)
@@ -116,19 +123,11 @@ def batch_update(*, user, batch: Batch, reason: str = "", **fields: Any) -> Batc
         fields["code"] = _check_code_free(Batch, fields["code"], exclude_pk=batch.pk)
     elif set(fields) - set(BATCH_FIELDS):
         raise TypeError(f"unknown batch fields: {sorted(set(fields) - set(BATCH_FIELDS))}")
-    if batch_has_review(batch) and not reason.strip():
-        raise ValidationError({"reason": "This batch has reviewed results; say why it is being changed."})
+    require_reason_if_reviewed(batch, reason, "it")
     _check_non_negative(fields)
     protocol = fields.get("protocol", batch.protocol)
     _check_extra_parameters(protocol, fields.get("extra_parameters", batch.extra_parameters) or {})
-    with transaction.atomic():
-        locked = Batch.objects.select_for_update().get(pk=batch.pk)
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.full_clean(validate_constraints=False)
-        locked._change_reason = reason.strip()
-        locked.save()
-    return locked
+    return locked_update(Batch, batch.pk, fields, reason)
 
 
 def _check_lineage(sample: Sample | None, batch: Batch, parent: Sample | None) -> None:
@@ -169,13 +168,5 @@ def sample_update(*, user, sample: Sample, reason: str = "", **fields: Any) -> S
     _check_non_negative(fields)
     if "parent" in fields:
         _check_lineage(sample, sample.batch, fields["parent"])
-    if batch_has_review(sample.batch) and not reason.strip():
-        raise ValidationError({"reason": "This batch has reviewed results; say why the sample is being changed."})
-    with transaction.atomic():
-        locked = Sample.objects.select_for_update().get(pk=sample.pk)
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.full_clean(validate_constraints=False)
-        locked._change_reason = reason.strip()
-        locked.save()
-    return locked
+    require_reason_if_reviewed(sample.batch, reason, "the sample")
+    return locked_update(Sample, sample.pk, fields, reason)
