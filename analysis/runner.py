@@ -67,6 +67,11 @@ def run_files(name: str, paths: list[str], params: dict[str, Any] | None = None,
 
 def render_figure(result: Result, fmt: str = "svg") -> bytes:
     """The routine's figure as SVG or PNG bytes (matplotlib Agg backend)."""
+    return render_figures(result, (fmt,))[fmt]
+
+
+def render_figures(result: Result, formats: tuple[str, ...] = ("svg", "png")) -> dict[str, bytes]:
+    """The routine's figure drawn once and saved in each format: {fmt: bytes}."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -76,9 +81,12 @@ def render_figure(result: Result, fmt: str = "svg") -> bytes:
     if routine.plot is None:
         raise InputError(f"{result.routine} has no figure")
     fig = routine.plot(result)
-    buf = io.BytesIO()
+    out = {}
     try:
-        fig.savefig(buf, format=fmt, dpi=110 if fmt == "png" else None, bbox_inches="tight")
+        for fmt in formats:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=110 if fmt == "png" else None, bbox_inches="tight")
+            out[fmt] = buf.getvalue()
     finally:
         plt.close(fig)
-    return buf.getvalue()
+    return out

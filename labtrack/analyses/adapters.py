@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 from analysis import io as readers
 from analysis.registry import all_routines, get_routine
 from analysis.result import InputError, Result, plain
-from analysis.runner import render_figure, run_files
+from analysis.runner import render_figures, run_files
 
 # Default routine for each kind of data, chosen when a measurement is saved.
 DEFAULT_ROUTINES = {
@@ -124,8 +124,8 @@ def execute(routine: str, files: list[tuple[str, str]], parameters: dict[str, An
     for entry, (_, name) in zip(result.inputs, files):
         entry["path"] = name
     on_stage("plotting")
-    svg = render_figure(result, "svg").decode()
-    png = render_figure(result, "png")
+    figures = render_figures(result, ("svg", "png"))
+    svg, png = figures["svg"].decode(), figures["png"]
     payload = result.to_json()
     return Outcome(
         result=payload,

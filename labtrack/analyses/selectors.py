@@ -142,11 +142,20 @@ def run_get(*, user, pk: int, with_figure: bool = False) -> AnalysisRun:
 
 
 def run_figure_svg(*, user, pk: int) -> str:
-    row = (AnalysisRun.objects.filter(pk=pk, project__in=visible_projects(user))
-           .values_list("figure_svg", flat=True).first())
-    if row is None:
+    return _run_figure(user=user, pk=pk, field="figure_svg")
+
+
+def run_figure_png(*, user, pk: int) -> bytes:
+    """The PNG rendering: a few tens of kB where the SVG of an 8k-point spectrum is
+    ~500 kB, so lists of thumbnails use it."""
+    return bytes(_run_figure(user=user, pk=pk, field="figure_png") or b"")
+
+
+def _run_figure(*, user, pk: int, field: str):
+    rows = list(AnalysisRun.objects.filter(pk=pk, project__in=visible_projects(user)).values_list(field, flat=True))
+    if not rows:
         raise NotFoundForUser(f"No analysis run #{pk} in your projects.")
-    return row
+    return rows[0]
 
 
 def run_chain(*, run: AnalysisRun) -> list[AnalysisRun]:

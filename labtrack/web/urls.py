@@ -24,6 +24,7 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("runs/<int:pk>/status.json", runs.run_status, name="run_status"),
     path("runs/<int:pk>/figure.svg", runs.run_figure, name="run_figure"),
+    path("runs/<int:pk>/thumbnail.png", runs.run_thumbnail, name="run_thumbnail"),
     path("runs/<int:pk>/review/", runs.run_review, name="run_review"),
     path("runs/<int:pk>/refit/", runs.run_refit, name="run_refit"),
     path("review/", runs.review_queue, name="review_queue"),

@@ -69,6 +69,7 @@ def run_status(request, pk: int):
         "error": run.error,
         "review_state": run.review_state,
         "figure_url": reverse("run_figure", args=[run.pk]) if done else None,
+        "thumbnail_url": reverse("run_thumbnail", args=[run.pk]) if done else None,
         "run_url": reverse("run_detail", args=[run.pk]),
         "quantities": [{"name": f"{q.component_label} {q.name}".strip(), "text": quantity_text(q)} for q in top],
     })
@@ -83,6 +84,17 @@ def run_figure(request, pk: int):
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=86400"  # a run's figure never changes
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@page
+def run_thumbnail(request, pk: int):
+    """The run's stored PNG figure, for thumbnails in lists."""
+    png = selectors.run_figure_png(user=request.user, pk=pk)
+    if not png:
+        return HttpResponse(status=404)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"  # a run's figure never changes
     return response
 
 

@@ -39,6 +39,13 @@ def test_figure_is_served_as_svg(login, members, tem_run):
     assert b"<svg" in response.content
 
 
+def test_thumbnail_is_the_stored_png_and_hidden_from_outsiders(login, members, tem_run, make_user):
+    response = login(members["viewer"]).get(reverse("run_thumbnail", args=[tem_run.pk]))
+    assert response["Content-Type"] == "image/png"
+    assert response.content == bytes(tem_run.figure_png) and response.content.startswith(b"\x89PNG")
+    assert login(make_user("outsider")).get(reverse("run_thumbnail", args=[tem_run.pk])).status_code == 404
+
+
 def test_status_json_while_queued_and_when_done(login, members, batch):
     from labtrack.analyses.models import RunStatus
 

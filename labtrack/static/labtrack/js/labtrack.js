@@ -44,8 +44,9 @@
         var link = box.querySelector("[data-role=thumb]");
         if (link) {
           link.innerHTML = "";
-          var img = el("img", {src: data.figure_url, alt: "Fitted figure of run #" + data.id,
-                               "class": box.hasAttribute("data-reload-when-done") ? "figure" : "thumb"});
+          var large = box.hasAttribute("data-reload-when-done");
+          var img = el("img", {src: large ? data.figure_url : (data.thumbnail_url || data.figure_url),
+                               alt: "Fitted figure of run #" + data.id, "class": large ? "figure" : "thumb"});
           link.appendChild(img);
           link.hidden = false;
         }
