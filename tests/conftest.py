@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
 from labtrack.core.worker_process import WorkerProcess, purge_broker
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def services_required() -> bool:
