@@ -37,10 +37,25 @@ def quantity_text(q) -> str:
     """'8.37 ± 0.09 nm' for a Quantity (value_json shown as text for non-numbers)."""
     if q.value is None and q.value_json is not None:
         v = q.value_json
-        text = ", ".join(map(str, v)) if isinstance(v, list) else (json.dumps(v) if isinstance(v, dict) else str(v))
+        if isinstance(v, list):
+            text = "; ".join(_item_text(item) for item in v) if v else "none"
+        else:
+            text = _item_text(v)
     else:
         text = number_text(q.value, q.stderr)
     return f"{text} {q.unit}".strip() if q.unit and text != "—" else text
+
+
+def _item_text(item) -> str:
+    """One element of a list-valued quantity, e.g. an XRD marker '(102) 24.18° 4.5%'."""
+    if not isinstance(item, dict):
+        return str(item)
+    units = {"two_theta_deg": "°", "relative_intensity_percent": "%"}
+    parts = []
+    for key, value in item.items():
+        shown = number_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+        parts.append(f"{shown}{units.get(key, '')}")
+    return " ".join(parts)
 
 
 @register.filter

@@ -46,3 +46,15 @@ def test_xps_ratios_layer_fractions_and_nmr_diameter(members, batch):
     assert [q.name for q in results["XPS ratios"].quantities] == ["cs_pb", "br_pb"]
     assert [q.component_label for q in results["133Cs layer fractions"].quantities] == ["core", "middle"]
     assert results["NMR-derived diameter"].quantities[0].value == 8.2
+
+
+def test_list_valued_quantities_read_as_text():
+    """XRD markers are a list of reflections; a card shows them readably, not as repr."""
+    from labtrack.analyses.models import Quantity
+    from labtrack.web.templatetags.labtrack_web import quantity_text
+
+    markers = Quantity(name="orthorhombic_markers", value_json=[
+        {"hkl": "(102)", "two_theta_deg": 24.183, "relative_intensity_percent": 4.53},
+        {"hkl": "(131)", "two_theta_deg": 27.39, "relative_intensity_percent": 3.9}])
+    assert quantity_text(markers) == "(102) 24.18° 4.53%; (131) 27.39° 3.9%"
+    assert quantity_text(Quantity(name="orthorhombic_markers", value_json=[])) == "none"
