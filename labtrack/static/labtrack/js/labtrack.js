@@ -58,7 +58,7 @@
           var li = el("li");
           li.appendChild(el("span", {"class": "q-name"}, q.name));
           li.appendChild(document.createTextNode(" "));
-          li.appendChild(el("span", {"class": "q-value"}, q.text));
+          li.appendChild(el("span", {"class": q.text.length > 32 ? "q-value q-long" : "q-value"}, q.text));
           list.appendChild(li);
         });
       }
