@@ -64,10 +64,11 @@ def _baseline(ppm: np.ndarray, height: float, rng: np.random.Generator) -> np.nd
 
 
 def _table2_lines(code: str) -> tuple[paper.CsLine, ...]:
-    try:
-        return paper.TABLE2[code]
-    except KeyError:
-        raise ValueError(f"unknown Table 2 sample {code!r}; known: {', '.join(paper.TABLE2)}")
+    lines = paper.TABLE2.get(code) or paper.AGED_TABLE2.get(code)
+    if lines is None:
+        known = ", ".join([*paper.TABLE2, *paper.AGED_TABLE2])
+        raise ValueError(f"unknown Table 2 sample {code!r}; known: {known}")
+    return lines
 
 
 def _cs_metadata(nc_proc: int, sw_ppm: float) -> dict:

@@ -120,7 +120,7 @@ def _files_for(code: str) -> list[DemoFile]:
     ]
     if code in AGED_CODES:
         files.append(DemoFile(Technique.NMR, "133Cs one-pulse after 6 months", "aged",
-                              lambda tmp: nmr_1d(tmp, table2_key, "cs133_aged")))
+                              lambda tmp: nmr_1d(tmp, f"{code}-aged", "cs133_aged")))
     return files
 
 

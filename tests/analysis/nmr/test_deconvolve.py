@@ -137,3 +137,14 @@ def test_line_outside_the_library_is_added_unassigned():
         ["ligand-adjacent", "core", "middle", "surface", "unassigned"])
     extra = next(c for c in result.components if c.assignment == "unassigned")
     assert extra.quantities["shift_ppm"].value == pytest.approx(60.0, abs=0.5)
+
+
+@pytest.mark.parametrize("code,bulk_percent", [("NC12.8-aged", 28.0), ("NC8.9-aged", 12.0)])
+def test_aged_powder_shows_the_grown_agglomerate_line(code, bulk_percent):
+    """The demo's 6-month-aged spectra: the ~120 ppm 'bulk' line has grown (Figure 3c)."""
+    from analysis.synthetic.nmr import cs133_spectrum
+
+    result = deconvolve(cs133_spectrum(code, seed=3))
+    bulk = [c for c in result.components if c.assignment == "bulk"]
+    assert len(bulk) == 1
+    assert bulk[0].quantities["integral_percent"].value == pytest.approx(bulk_percent, abs=3)
