@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "labtrack.samples",
     "labtrack.measurements",
     "labtrack.analyses",
+    "labtrack.insights",
     "labtrack.web",
 ]
 

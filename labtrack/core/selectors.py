@@ -74,6 +74,7 @@ def navigation_for(request) -> dict:
         items.append({"label": "New batch", "url": reverse("batch_create"), "key": "batch_create"})
     if user_may_anywhere(user, Action.REVIEW):
         items.append({"label": "Review queue", "url": reverse("review_queue"), "key": "review"})
+    items.append({"label": "Trends", "url": reverse("trends"), "key": "trends"})
     return {"nav": {
         "items": items,
         "projects": memberships_for(user),

@@ -2,6 +2,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from labtrack.insights import views as insights
 from labtrack.web.views import accounts, batches, measurements, runs, samples
 
 urlpatterns = [
@@ -28,4 +29,6 @@ urlpatterns = [
     path("runs/<int:pk>/review/", runs.run_review, name="run_review"),
     path("runs/<int:pk>/refit/", runs.run_refit, name="run_refit"),
     path("review/", runs.review_queue, name="review_queue"),
+    path("trends/", insights.trends, name="trends"),
+    path("trends/figure.svg", insights.trends_figure, name="trends_figure"),
 ]

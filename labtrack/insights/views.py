@@ -1,0 +1,65 @@
+"""Trends page: one quantity across batches or against sample age, as a figure and a table."""
+from __future__ import annotations
+
+import io
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from labtrack.insights.selectors import X_AXES, Point, quantity_choices, quantity_points
+from labtrack.web.views.common import page
+
+
+def _query(request) -> dict:
+    name, _, assignment = request.GET.get("quantity", "").partition("|")
+    x = request.GET.get("x", "age_days")
+    return {"name": name, "assignment": assignment, "x": x if x in X_AXES else "age_days",
+            "accepted_only": request.GET.get("accepted", "1") == "1"}
+
+
+@page
+def trends(request):
+    query = _query(request)
+    points = quantity_points(user=request.user, **query) if query["name"] else []
+    return render(request, "insights/trends.html", {
+        "choices": quantity_choices(user=request.user), "x_axes": X_AXES, "query": query,
+        "points": points, "figure_query": request.GET.urlencode(),
+    })
+
+
+@page
+def trends_figure(request):
+    query = _query(request)
+    points = quantity_points(user=request.user, **query) if query["name"] else []
+    response = HttpResponse(trend_svg(points, query), content_type="image/svg+xml")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+def trend_svg(points: list[Point], query: dict) -> bytes:
+    """Value ± error against x, one colour and line per batch (an ageing series joins up)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 4.2))
+    ax = fig.subplots()
+    by_batch: dict[str, list[Point]] = {}
+    for p in points:
+        by_batch.setdefault(p.batch, []).append(p)
+    for batch, series in by_batch.items():
+        series.sort(key=lambda p: p.x)
+        ax.errorbar([p.x for p in series], [p.value for p in series],
+                    yerr=[p.stderr or 0 for p in series], marker="o", capsize=3, label=batch,
+                    linestyle="-" if len(series) > 1 else "none")
+    label, unit = X_AXES[query["x"]]
+    ax.set_xlabel(f"{label} ({unit})")
+    y_unit = points[0].unit if points else ""
+    name = query["name"] + (f" [{query['assignment']}]" if query["assignment"] else "")
+    ax.set_ylabel(f"{name} ({y_unit})" if y_unit else name)
+    if by_batch:
+        ax.legend(fontsize=8, ncol=2)
+    else:
+        ax.text(0.5, 0.5, "no values to plot", ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg")
+    return buf.getvalue()

@@ -1,0 +1,80 @@
+"""Trends: a quantity across batches and against sample age, from current, visible fits."""
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
+from labtrack.insights.selectors import quantity_points
+from labtrack.measurements.models import Measurement
+from tests.labtrack.factories import make_batch, make_sample, make_succeeded_run
+
+
+def _bulk_fraction(batch, sample, requester, days: float, percent: float, review=ReviewState.ACCEPTED):
+    """A 133Cs deconvolution of `sample` measured `days` after its ageing started."""
+    measurement = Measurement.objects.create(sample=sample, technique="nmr",
+                                             measured_at=sample.age_started_at + timedelta(days=days))
+    run = AnalysisRun.objects.create(project=batch.project, batch=batch, measurement=measurement,
+                                     routine="nmr.deconvolve", requested_by=requester,
+                                     status=RunStatus.SUCCEEDED, review_state=review)
+    Quantity.objects.create(run=run, name="integral_percent", value=percent, stderr=0.5, unit="%",
+                            component_label="c2", assignment="bulk")
+    return run
+
+
+@pytest.fixture
+def ageing(members, project):
+    chemist = members["chemist"]
+    batch = make_batch(chemist, project, code="NC12.8")
+    aged = make_sample(chemist, batch, code="NC12.8-P-AGED", ageing_started_at=batch.synthesised_at)
+    runs = [_bulk_fraction(batch, aged, chemist, days, percent)
+            for days, percent in ((1, 15.0), (90, 21.0), (183, 28.0))]
+    return batch, aged, runs
+
+
+def test_ageing_series_has_age_and_value(members, ageing):
+    points = quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk")
+    assert [(round(p.x), p.value) for p in sorted(points, key=lambda p: p.x)] == [(1, 15.0), (90, 21.0), (183, 28.0)]
+    assert {p.sample for p in points} == {"NC12.8-P-AGED"}
+
+
+def test_rejected_and_superseded_fits_do_not_count(members, ageing):
+    batch, aged, runs = ageing
+    AnalysisRun.objects.filter(pk=runs[0].pk).update(review_state=ReviewState.REJECTED)
+    newer = make_succeeded_run(batch, members["chemist"], routine="nmr.deconvolve")
+    newer.supersedes = runs[1]
+    newer.save()
+    points = quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk")
+    assert [p.value for p in points] == [28.0]
+
+
+def test_pending_fits_only_on_request(members, ageing):
+    batch, aged, runs = ageing
+    AnalysisRun.objects.filter(pk=runs[2].pk).update(review_state=ReviewState.PENDING)
+    assert len(quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk")) == 2
+    assert len(quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk",
+                               accepted_only=False)) == 3
+
+
+def test_against_diameter_uses_the_batch_size_fit(members, project):
+    for code, diameter, cs_pb in (("NC12.8", 12.8, 0.96), ("NC6.4", 6.4, 0.84)):
+        batch = make_batch(members["chemist"], project, code=code)
+        make_succeeded_run(batch, members["chemist"], value=diameter)
+        xps = make_succeeded_run(batch, members["chemist"], routine="xps.atomic_ratios")
+        Quantity.objects.filter(run=xps).update(name="cs_pb", value=cs_pb, unit="")
+        AnalysisRun.objects.filter(pk=xps.pk).update(review_state=ReviewState.ACCEPTED)
+    points = quantity_points(user=members["viewer"], name="cs_pb", x="diameter_nm")
+    assert sorted((p.x, p.value) for p in points) == [(6.4, 0.84), (12.8, 0.96)]
+
+
+def test_other_projects_values_are_invisible(ageing, make_user):
+    assert quantity_points(user=make_user("outsider"), name="integral_percent", assignment="bulk") == []
+
+
+def test_trends_page_and_figure(client, members, ageing):
+    client.force_login(members["viewer"])
+    html = client.get(reverse("trends"), {"quantity": "integral_percent|bulk", "x": "age_days"}).content.decode()
+    assert "NC12.8-P-AGED" in html and "28" in html
+    svg = client.get(reverse("trends_figure"), {"quantity": "integral_percent|bulk", "x": "age_days"})
+    assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
+    assert b"Sample age at measurement" in svg.content
