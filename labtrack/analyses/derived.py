@@ -12,6 +12,7 @@ once per combination of inputs and can be traced back.
 from __future__ import annotations
 
 from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
+from labtrack.samples.models import Batch
 
 LAYER_MODEL = "nmr.layer_model"
 QUANTIFY = "nmr.quantify"
@@ -40,36 +41,52 @@ def accepted_cs133_deconvolutions(**filters):
     return [r for r in runs if _nucleus(r) in ("133Cs", "") and _has_nanocrystal_lines(r)]
 
 
+# Where a batch's particle diameter comes from, best first: (routine, must it be accepted).
+DIAMETER_SOURCES = (("saxs.size_distribution", True), ("tem.particle_sizes", True),
+                    ("saxs.size_distribution", False))
+
+
+def batch_diameters(batch_ids) -> dict[int, tuple[float, int]]:
+    """{batch id: (diameter_nm, run id)} for the given batches (ids or a subquery), one
+    query: from the best source in DIAMETER_SOURCES, the newest unrejected run within it."""
+    rows = (Quantity.objects
+            .filter(run__batch_id__in=batch_ids, name="mean_diameter_nm", component_label="", value__isnull=False,
+                    run__status=RunStatus.SUCCEEDED, run__routine__in={r for r, _ in DIAMETER_SOURCES})
+            .exclude(run__review_state=ReviewState.REJECTED)
+            .order_by("run__finished_at", "run_id")
+            .values_list("run__batch_id", "run__routine", "run__review_state", "value", "run_id"))
+    best: dict[int, tuple[int, float, int]] = {}
+    for batch_id, routine, review_state, value, run_id in rows:
+        rank = next((i for i, (source, accepted_only) in enumerate(DIAMETER_SOURCES)
+                     if source == routine and (review_state == ReviewState.ACCEPTED or not accepted_only)), None)
+        if rank is not None and (batch_id not in best or rank <= best[batch_id][0]):
+            best[batch_id] = (rank, value, run_id)  # rows are oldest first: the newest wins a tie
+    return {batch_id: (value, run_id) for batch_id, (_, value, run_id) in best.items()}
+
+
 def batch_diameter(batch) -> tuple[float, AnalysisRun] | None:
     """The batch's best particle diameter (nm) and the run that measured it."""
-    for routine, accepted_only in (("saxs.size_distribution", True), ("tem.particle_sizes", True),
-                                   ("saxs.size_distribution", False)):
-        runs = AnalysisRun.objects.filter(batch=batch, routine=routine, status=RunStatus.SUCCEEDED)
-        runs = runs.filter(review_state=ReviewState.ACCEPTED) if accepted_only else runs.exclude(
-            review_state=ReviewState.REJECTED)
-        run = runs.order_by("-finished_at", "-id").first()
-        if run is not None:
-            q = Quantity.objects.filter(run=run, name="mean_diameter_nm", component_label="").first()
-            if q is not None and q.value is not None:
-                return q.value, run
-    return None
+    found = batch_diameters([batch.pk]).get(batch.pk)
+    return None if found is None else (found[0], AnalysisRun.objects.get(pk=found[1]))
 
 
 def calibration_set(project, *, exclude_batch=None) -> tuple[list[dict], list[AnalysisRun]]:
     """[{diameter_nm, components}] for each batch of the project with an accepted 133Cs
     deconvolution of an un-aged sample and a diameter; plus the runs used."""
     entries, sources, seen = [], [], set()
+    diameters = batch_diameters(Batch.objects.filter(project=project).values("pk"))
+    size_runs = AnalysisRun.objects.in_bulk([run_id for _, run_id in diameters.values()])
     for run in accepted_cs133_deconvolutions(project=project):
         if run.batch_id in seen or run.batch_id == getattr(exclude_batch, "pk", None):
             continue
         if run.measurement_id and run.measurement.sample.ageing_started_at is not None:
             continue  # aged samples agglomerate; calibrate on fresh powders only
-        size = batch_diameter(run.batch)
-        if size is None:
+        if run.batch_id not in diameters:
             continue
+        diameter_nm, size_run_id = diameters[run.batch_id]
         seen.add(run.batch_id)
-        entries.append({"diameter_nm": size[0], "components": _components(run)})
-        sources += [run, size[1]]
+        entries.append({"diameter_nm": diameter_nm, "components": _components(run)})
+        sources += [run, size_runs[size_run_id]]
     return entries, sources
 
 

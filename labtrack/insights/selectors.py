@@ -10,16 +10,17 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from labtrack.analyses.derived import batch_diameters
 from labtrack.analyses.models import Quantity, ReviewState, RunStatus
 from labtrack.core.permissions import visible_projects
+from labtrack.samples.models import Batch
 
 X_AXES = {
     "age_days": ("Sample age at measurement", "days"),
-    "diameter_nm": ("Batch particle diameter (SAXS, else TEM)", "nm"),
+    "diameter_nm": ("Batch particle diameter (accepted SAXS, else accepted TEM, else SAXS)", "nm"),
     "opa_concentration_molar": ("OPA concentration", "M"),
     "reaction_duration_s": ("Reaction duration", "s"),
 }
-SIZE_ROUTINES = ("saxs.size_distribution", "tem.particle_sizes")
 
 
 @dataclass
@@ -50,20 +51,6 @@ def quantity_choices(*, user) -> list[tuple[str, str]]:
     return list(rows)
 
 
-def batch_diameters(*, user, accepted_only: bool) -> dict[int, float]:
-    """Each batch's particle diameter: its SAXS mean diameter, else its TEM one (newest)."""
-    rows = (_current(Quantity.objects.filter(run__project__in=visible_projects(user), name="mean_diameter_nm",
-                                             component_label="", run__routine__in=SIZE_ROUTINES),
-                     accepted_only=accepted_only)
-            .order_by("run__finished_at").values_list("run__batch_id", "run__routine", "value"))
-    best: dict[int, tuple[int, float]] = {}
-    for batch_id, routine, value in rows:
-        rank = SIZE_ROUTINES.index(routine)
-        if batch_id not in best or rank <= best[batch_id][0]:
-            best[batch_id] = (rank, value)
-    return {batch_id: value for batch_id, (_, value) in best.items()}
-
-
 def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days",
                     accepted_only: bool = True) -> list[Point]:
     """Every current value of `name` (for component `assignment`, if given) in the user's
@@ -75,14 +62,16 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
     quantities = quantities.filter(assignment=assignment) if assignment else quantities.filter(
         Q(assignment="") | Q(assignment__isnull=True))
     quantities = quantities.select_related("run__batch", "run__measurement__sample").order_by("run__batch__code", "id")
-    diameters = batch_diameters(user=user, accepted_only=False) if x == "diameter_nm" else {}
+    # The same diameter the layer model uses (one rule for "the batch's size").
+    diameters = (batch_diameters(Batch.objects.filter(project__in=visible_projects(user)).values("pk"))
+                 if x == "diameter_nm" else {})
     points = []
     for q in quantities:
         run, measurement = q.run, q.run.measurement
         if x == "age_days":
             xv = measurement.sample_age_days if measurement else None
         elif x == "diameter_nm":
-            xv = diameters.get(run.batch_id)
+            xv = diameters[run.batch_id][0] if run.batch_id in diameters else None
         else:
             xv = getattr(run.batch, x)
         if xv is None:
