@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 from analysis import io as readers
 from analysis.registry import all_routines, get_routine
 from analysis.result import InputError, Result, plain
-from analysis.runner import render_figures, run_files
+from analysis.runner import render_figures, run_files, sha256_of
 
 # Default routine for each kind of data, chosen when a measurement is saved.
 DEFAULT_ROUTINES = {
@@ -39,6 +39,7 @@ CALIBRATION_PARAMS = {
 }
 
 UserInputError = InputError
+file_sha256 = sha256_of
 
 
 @dataclass

@@ -41,8 +41,6 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         return Batch.objects.filter(project__in=visible_projects(self.request.user)).select_related("project")
 
     def create(self, request, *args, **kwargs):
-        from labtrack.samples.models import Project
-
         project = get_object_or_404(visible_projects(request.user), pk=request.data.get("project_id"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -188,11 +188,7 @@ def _label_from(staged: list[StagedFile]) -> str:
 
 def raw_file_verify(raw_file: RawFile) -> bool:
     """Recompute the stored blob's checksum: True when it still matches."""
-    digest = hashlib.sha256()
-    with open(blob_full_path(raw_file.sha256), "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == raw_file.sha256
+    return adapters.file_sha256(blob_full_path(raw_file.sha256)) == raw_file.sha256
 
 
 def instrument_create(*, name: str, technique: str, **fields: Any) -> Instrument:
