@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from typing import Any
+from typing import Any, Callable
 
 from analysis import io as readers
 from analysis.data import InstrumentData
@@ -32,12 +32,14 @@ def sha256_of(path: str) -> str:
 
 
 def run_files(name: str, paths: list[str], params: dict[str, Any] | None = None,
-              *, data: list[InstrumentData] | None = None) -> Result:
+              *, data: list[InstrumentData] | None = None,
+              on_stage: Callable[[str], None] | None = None) -> Result:
     """Run routine `name` on `paths` with `params` (strings or typed values).
 
     Returns a Result with routine, version, inputs (path, sha256, format) and every
     effective parameter filled in. Raises InputError for anything the user can fix.
-    `data` lets a caller pass objects it has already read (same order as `paths`).
+    `data` lets a caller pass objects it has already read (same order as `paths`);
+    `on_stage("reading" | "fitting")` reports progress.
     """
     routine = get_routine(name)
     lo, hi = routine.n_inputs
@@ -48,6 +50,8 @@ def run_files(name: str, paths: list[str], params: dict[str, Any] | None = None,
     reader_opts = {k: effective[k] for k in routine.reader_options}
     routine_opts = {k: v for k, v in effective.items() if k not in routine.reader_options}
 
+    if on_stage:
+        on_stage("reading")
     inputs = data if data is not None else [readers.read(p, **reader_opts) for p in paths]
     for path, obj in zip(paths, inputs):
         if obj.kind not in routine.accepts:
@@ -55,6 +59,8 @@ def run_files(name: str, paths: list[str], params: dict[str, Any] | None = None,
                 f"{name} needs {' or '.join(routine.accepts)} input, but this file is "
                 f"{obj.kind} ({obj.format})", path)
 
+    if on_stage:
+        on_stage("fitting")
     result = routine.func(*inputs, **routine_opts)
     result.routine = routine.name
     result.version = routine.version

@@ -110,18 +110,12 @@ def execute(routine: str, files: list[tuple[str, str]], parameters: dict[str, An
     """Run `routine` on stored files and return everything to save. InputError = the
     user's problem (stored as the run's error); anything else is a bug or a fault."""
     with named_inputs(files) as paths:
-        on_stage("reading")
-        routine_obj = get_routine(routine)
-        effective = routine_obj.coerce_params(parameters)
-        reader_opts = {k: effective[k] for k in routine_obj.reader_options}
-        data = []
-        for path, (_, name) in zip(paths, files):
-            try:
-                data.append(readers.read(path, **reader_opts))
-            except InputError as exc:
-                raise InputError(exc.message, name) from None
-        on_stage("fitting")
-        result: Result = run_files(routine, paths, parameters, data=data)
+        try:
+            result: Result = run_files(routine, paths, parameters, on_stage=on_stage)
+        except InputError as exc:
+            # Name the file as uploaded, not by its private temp path.
+            names = dict(zip(paths, (name for _, name in files)))
+            raise InputError(exc.message, names.get(exc.path, exc.path)) from None
     for entry, (_, name) in zip(result.inputs, files):
         entry["path"] = name
     on_stage("plotting")
