@@ -15,6 +15,7 @@ import numpy as np
 @dataclass
 class InstrumentData:
     kind: ClassVar[str] = ""
+    technique: ClassVar[str] = ""  # the measurement technique the kind belongs to
     format: str = ""           # detected file format, e.g. "bruker-topspin", "vamas"
     source: str = ""           # path or name it was read from
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -30,6 +31,7 @@ class NmrSpectrum(InstrumentData):
     order as the file (Bruker: high ppm first). `sf_mhz` converts ppm widths to Hz."""
 
     kind: ClassVar[str] = "nmr-1d"
+    technique: ClassVar[str] = "nmr"
     ppm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     intensity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     nucleus: str = ""          # e.g. "133Cs"
@@ -41,6 +43,7 @@ class NmrSeries(InstrumentData):
     """A pseudo-2D series (e.g. saturation recovery): one processed row per delay."""
 
     kind: ClassVar[str] = "nmr-pseudo2d"
+    technique: ClassVar[str] = "nmr"
     ppm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     intensity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (rows, points)
     delays_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -51,6 +54,7 @@ class NmrSeries(InstrumentData):
 @dataclass
 class SaxsCurve(InstrumentData):
     kind: ClassVar[str] = "saxs-curve"
+    technique: ClassVar[str] = "saxs"
     q_per_nm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     intensity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     sigma: np.ndarray | None = None
@@ -59,6 +63,7 @@ class SaxsCurve(InstrumentData):
 @dataclass
 class Micrograph(InstrumentData):
     kind: ClassVar[str] = "micrograph"
+    technique: ClassVar[str] = "tem"
     image: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     pixel_size_nm: float = 0.0
 
@@ -69,6 +74,7 @@ class PowderPattern(InstrumentData):
     the emission lines present (Kα1 only, or Kα1 and Kα2 with `ka2_ratio`)."""
 
     kind: ClassVar[str] = "powder-pattern"
+    technique: ClassVar[str] = "xrd"
     two_theta_deg: np.ndarray = field(default_factory=lambda: np.zeros(0))
     intensity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     wavelengths_angstrom: tuple[float, ...] = (1.540598, 1.544426)
@@ -88,6 +94,7 @@ class XpsRegion:
 @dataclass
 class XpsSpectra(InstrumentData):
     kind: ClassVar[str] = "xps-spectra"
+    technique: ClassVar[str] = "xps"
     regions: list[XpsRegion] = field(default_factory=list)
 
     def shapes(self) -> dict[str, list[int]]:
@@ -100,5 +107,15 @@ class PlSpectrum(InstrumentData):
     the Jacobian by the reader so that `intensity` is per nm)."""
 
     kind: ClassVar[str] = "pl-spectrum"
+    technique: ClassVar[str] = "pl"
     wavelength_nm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     intensity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def technique_of_kind(kind: str) -> str:
+    """The technique ("nmr", "saxs", ...) that data of `kind` comes from; "" if unknown."""
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+    return next((c.technique for c in walk(InstrumentData) if c.kind == kind), "")

@@ -38,7 +38,8 @@ def voigt_fwhm(wg: float, wl: float) -> float:
     return 0.5346 * wl + np.sqrt(0.2166 * wl**2 + wg**2)
 
 
-@routine("pl.peak", version="1.0.0", accepts=(PlSpectrum.kind,))
+@routine("pl.peak", version="1.0.0", accepts=(PlSpectrum.kind,), title="PL peak", default_for=(PlSpectrum.kind,),
+         headline=("peak_wavelength_nm", "fwhm_nm", "peak_energy_ev"), headline_order=30)
 def peak(spectrum: PlSpectrum, *, model: str = "gaussian",
          wavelength_min_nm: float | None = None,
          wavelength_max_nm: float | None = None) -> Result:

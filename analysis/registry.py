@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from analysis.data import technique_of_kind
 from analysis.result import InputError, Result
 
 # Modules that define routines; imported on first lookup so `import analysis` stays light.
@@ -44,6 +45,17 @@ class Routine:
     defaults: dict[str, Any] = field(default_factory=dict)
     # Type names of reader options ("float", "int", "bool", "str"); "str" when not given.
     reader_option_types: dict[str, str] = field(default_factory=dict)
+    # What an application needs to know about the routine, declared once here:
+    technique: str = ""                      # "nmr", "saxs", ... (from `accepts` if not given)
+    title: str = ""                          # human name of its headline, e.g. "SAXS diameter"
+    default_for: tuple[str, ...] = ()        # data kinds this routine analyses by default
+    # Headline quantities: top-level names (a trailing "*" is a prefix, a leading "*" a
+    # suffix) and per-component names; `headline_order` sorts routines on a summary.
+    headline: tuple[str, ...] = ()
+    headline_components: tuple[str, ...] = ()
+    headline_order: int = 100
+    calibration: tuple[str, ...] = ()        # parameters an instrument's calibration may fill
+    derived: bool = False                    # inputs are other runs' results, not files
 
     def parameters(self) -> dict[str, dict[str, Any]]:
         """Every parameter with its default and type name (reader options included)."""
@@ -86,8 +98,17 @@ def routine(
     n_inputs: tuple[int, int | None] = (1, 1),
     defaults: dict[str, Any] | None = None,
     reader_option_types: dict[str, str] | None = None,
+    technique: str = "",
+    title: str = "",
+    default_for: tuple[str, ...] = (),
+    headline: tuple[str, ...] = (),
+    headline_components: tuple[str, ...] = (),
+    headline_order: int = 100,
+    calibration: tuple[str, ...] = (),
+    derived: bool = False,
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-    """Register a routine. `plot(result) -> matplotlib Figure` draws its figure."""
+    """Register a routine. `plot(result) -> matplotlib Figure` draws its figure; the
+    remaining keywords are the routine's description for applications (see Routine)."""
 
     def wrap(func: Callable[..., Result]) -> Callable[..., Result]:
         doc = (inspect.getdoc(func) or "").split("\n\n")[0].replace("\n", " ")
@@ -95,6 +116,10 @@ def routine(
             name=name, version=version, accepts=accepts, func=func, plot=plot,
             reader_options=reader_options, description=doc, n_inputs=n_inputs,
             defaults=defaults or {}, reader_option_types=reader_option_types or {},
+            technique=technique or next((t for t in map(technique_of_kind, accepts) if t), ""),
+            title=title or name, default_for=default_for, headline=headline,
+            headline_components=headline_components, headline_order=headline_order,
+            calibration=calibration, derived=derived,
         )
         return func
 
@@ -117,6 +142,11 @@ def _load() -> None:
 def all_routines() -> dict[str, Routine]:
     _load()
     return dict(sorted(_ROUTINES.items()))
+
+
+def default_routine_for(kind: str) -> str | None:
+    """The routine that analyses data of `kind` when a file is uploaded."""
+    return next((r.name for r in all_routines().values() if kind in r.default_for), None)
 
 
 def get_routine(name: str) -> Routine:

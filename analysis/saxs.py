@@ -92,7 +92,8 @@ def moments(mean_nm: float, sd_nm: float, shape: str) -> tuple[float, float, flo
 
 
 @routine("saxs.size_distribution", version="1.0.0", accepts=(SaxsCurve.kind,),
-         reader_options=("q_unit",))
+         reader_options=("q_unit",), title="SAXS diameter", default_for=(SaxsCurve.kind,),
+         headline=("mean_diameter_nm", "sd_diameter_nm"), headline_order=10)
 def size_distribution(curve: SaxsCurve, *, q_min_per_nm: float | None = None,
                       q_max_per_nm: float | None = None, shape: str = "gaussian",
                       mode: str = "model", n_repetitions: int = 10, seed: int = 0) -> Result:

@@ -30,7 +30,9 @@ REJECTED_RGB = (255, 40, 40)
 
 
 @routine("tem.particle_sizes", version="1.0.0", accepts=(Micrograph.kind,),
-         reader_options=("pixel_size_nm",), reader_option_types={"pixel_size_nm": "float"})
+         reader_options=("pixel_size_nm",), reader_option_types={"pixel_size_nm": "float"},
+         title="TEM diameter", default_for=(Micrograph.kind,), headline=("mean_diameter_nm", "sd_diameter_nm"),
+         headline_order=20)
 def particle_sizes(micrograph: Micrograph, *, min_diameter_nm: float = 2.0,
                    max_diameter_nm: float | None = None, split_touching: bool = True,
                    dark_particles: bool | None = None) -> Result:

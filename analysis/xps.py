@@ -32,7 +32,8 @@ class _Measured:
     area_err: float
 
 
-@routine("xps.atomic_ratios", version="1.0.0", accepts=(XpsSpectra.kind,))
+@routine("xps.atomic_ratios", version="1.0.0", accepts=(XpsSpectra.kind,), title="XPS ratios",
+         default_for=(XpsSpectra.kind,), calibration=("rsf",), headline=("*_pb",), headline_order=80)
 def atomic_ratios(spectra: XpsSpectra, *, c1s_reference_ev: float = 284.8,
                   charge_shift_ev: float | None = None, background: str = "shirley",
                   end_average_points: int = 10, area_method: str = "integration",

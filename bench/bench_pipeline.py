@@ -42,7 +42,7 @@ def bench_database():
 
 
 def _lab():
-    from labtrack.core.demo import _users
+    from labtrack.operations.demo import _users
     from labtrack.samples.services import batch_create, project_create, sample_create
     from labtrack.samples.models import Membership
 
@@ -70,19 +70,19 @@ def _wait(run_ids, timeout=1800.0, interval=0.02):
 
 def _upload_cs133(users, sample, tmp: Path, i: int):
     from analysis.synthetic import nmr, topspin
-    from labtrack.measurements.services import Upload, measurement_create
+    from labtrack.analyses.pipeline import Upload, measurement_upload
 
     folder = topspin.write_topspin_1d(tmp / f"e{i}", nmr.cs133_spectrum("NC8.3", seed=i))
     path = topspin.zip_folder(folder, tmp / f"cs133-{i}.zip")
     with open(path, "rb") as fh:
-        m = measurement_create(user=users["chemist"], sample=sample, technique="nmr", uploads=[Upload(path.name, fh)])
+        m = measurement_upload(user=users["chemist"], sample=sample, technique="nmr", uploads=[Upload(path.name, fh)])
     return m.runs.get().pk
 
 
 @benchmark("pipeline.upload_to_result_latency", target_s=2.0)
 def upload_to_result_latency() -> dict:
     """Upload a 133Cs TopSpin zip and wait for the stored fit, warm worker (median of 9)."""
-    from labtrack.core.worker_process import WorkerProcess, purge_broker
+    from labtrack.operations.worker_process import WorkerProcess, purge_broker
 
     with bench_database(), tempfile.TemporaryDirectory() as tmp:
         users, sample = _lab()
@@ -104,7 +104,7 @@ def upload_to_result_latency() -> dict:
 
 def _throughput(n_runs: int, concurrency: int, users, sample, measurement) -> float:
     from labtrack.analyses.services import run_request
-    from labtrack.core.worker_process import WorkerProcess, purge_broker
+    from labtrack.operations.worker_process import WorkerProcess, purge_broker
 
     purge_broker()
     worker = WorkerProcess(concurrency=concurrency).start()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "labtrack.analyses",
     "labtrack.insights",
     "labtrack.web",
+    "labtrack.operations",
 ]
 
 MIDDLEWARE = [
@@ -73,7 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "labtrack.core.context_processors.navigation",
+                "labtrack.web.navigation.navigation",
             ],
         },
     },
@@ -174,3 +175,6 @@ if not DEBUG:
 if TESTING:
     # Password hashing is deliberately slow; tests create many users.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# History is evidence: the admin shows it and never reverts to it.
+SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from labtrack.core.worker_process import WorkerProcess, purge_broker
+from labtrack.operations.worker_process import WorkerProcess, purge_broker
 
 
 def services_required() -> bool:

@@ -115,7 +115,8 @@ def to_result(dec: Deconvolution) -> Result:
                 "sidebands_ppm": [list(s) for s in prep.sidebands]})
 
 
-@routine("nmr.deconvolve", version="1.0.0", accepts=("nmr-1d",))
+@routine("nmr.deconvolve", version="1.0.0", accepts=("nmr-1d",), title="133Cs deconvolution", default_for=("nmr-1d",),
+         headline_components=("shift_ppm", "integral_percent"), headline_order=70)
 def deconvolve(spectrum: NmrSpectrum, *, fit_range_ppm: list | None = None,
                n_components: int | None = None, positions_ppm: list | None = None,
                fixed: dict | None = None, lineshape: str = "gaussian",

@@ -173,7 +173,9 @@ def _components_arg(components, spectrum) -> list[dict]:
             for c in res.components]
 
 
-@routine("nmr.layer_model", version="1.1.0", accepts=("nmr-1d",), n_inputs=(0, 1))
+@routine("nmr.layer_model", version="1.1.0", accepts=("nmr-1d",), n_inputs=(0, 1), derived=True,
+         title="133Cs layer fractions", headline=("core_boundary_depth_nm", "middle_boundary_depth_nm", "nmr_diameter_nm"),
+         headline_components=("volume_fraction",), headline_order=50)
 def layer_model(spectrum: NmrSpectrum | None = None, *, components: list | None = None,
                 diameter_nm: float | None = None, calibration: list | None = None,
                 core_depth_nm: float | None = None,

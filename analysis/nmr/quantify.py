@@ -91,7 +91,8 @@ def integrate(spec: NmrSpectrum, ppm_range: list | None, role: str) -> tuple[flo
     return value, err, [lo, hi]
 
 
-@routine("nmr.quantify", version="1.0.0", accepts=("nmr-1d",), n_inputs=(2, 2))
+@routine("nmr.quantify", version="1.0.0", accepts=("nmr-1d",), n_inputs=(2, 2), derived=True,
+         title="31P quantification", headline_order=75)
 def quantify(sample: NmrSpectrum, reference: NmrSpectrum, *,
              sample_range_ppm: list | None = None, reference_range_ppm: list | None = None,
              reference_compound: str = "NH4H2PO4", reference_mass_mg: float | None = None,

@@ -6,12 +6,19 @@
   the NMR-derived diameter is reported too (a size for samples that have no SAXS).
 - 31P quantification: a measurement with an external reference measurement and the two
   samples' masses.
-Each derived run records the runs it was built from (`derived_from`), so it is requested
-once per combination of inputs and can be traced back.
+Each derived run records the runs it was built from (`derived_from`) and is named by a
+hash of them and its parameters (unique in the database), so it is requested once per
+combination of inputs, even by concurrent accepts, and can be traced back. Inputs are
+results of record only (labtrack.core.records), except the diameter's documented
+fallback to an unreviewed SAXS fit.
 """
 from __future__ import annotations
 
-from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
+from labtrack.analyses.models import AnalysisRun, Quantity
+from labtrack.analyses.services import run_request
+from django.db.models import BooleanField, ExpressionWrapper
+
+from labtrack.core.records import of_record_q
 from labtrack.samples.models import Batch
 
 LAYER_MODEL = "nmr.layer_model"
@@ -35,8 +42,8 @@ def _has_nanocrystal_lines(run: AnalysisRun) -> bool:
 
 
 def accepted_cs133_deconvolutions(**filters):
-    runs = (AnalysisRun.objects.filter(routine="nmr.deconvolve", status=RunStatus.SUCCEEDED,
-                                       review_state=ReviewState.ACCEPTED, **filters)
+    """133Cs deconvolutions of record (with nanocrystal lines), newest review first."""
+    runs = (AnalysisRun.objects.of_record().filter(routine="nmr.deconvolve", **filters)
             .select_related("measurement__sample").order_by("-reviewed_at", "-id"))
     return [r for r in runs if _nucleus(r) in ("133Cs", "") and _has_nanocrystal_lines(r)]
 
@@ -48,17 +55,21 @@ DIAMETER_SOURCES = (("saxs.size_distribution", True), ("tem.particle_sizes", Tru
 
 def batch_diameters(batch_ids) -> dict[int, tuple[float, int]]:
     """{batch id: (diameter_nm, run id)} for the given batches (ids or a subquery), one
-    query: from the best source in DIAMETER_SOURCES, the newest unrejected run within it."""
-    rows = (Quantity.objects
+    query: from the best source in DIAMETER_SOURCES, the newest candidate run within it
+    (fresh samples preferred: an aged, agglomerated powder does not size the batch)."""
+    rows = (Quantity.objects.candidates()
             .filter(run__batch_id__in=batch_ids, name="mean_diameter_nm", component_label="", value__isnull=False,
-                    run__status=RunStatus.SUCCEEDED, run__routine__in={r for r, _ in DIAMETER_SOURCES})
-            .exclude(run__review_state=ReviewState.REJECTED)
+                    run__routine__in={r for r, _ in DIAMETER_SOURCES})
             .order_by("run__finished_at", "run_id")
-            .values_list("run__batch_id", "run__routine", "run__review_state", "value", "run_id"))
+            .annotate(of_record=ExpressionWrapper(of_record_q("run__"), output_field=BooleanField()))
+            .values_list("run__batch_id", "run__routine", "of_record", "value", "run_id",
+                         "run__measurement__sample__ageing_started_at"))
     best: dict[int, tuple[int, float, int]] = {}
-    for batch_id, routine, review_state, value, run_id in rows:
+    for batch_id, routine, of_record, value, run_id, aged in rows:
         rank = next((i for i, (source, accepted_only) in enumerate(DIAMETER_SOURCES)
-                     if source == routine and (review_state == ReviewState.ACCEPTED or not accepted_only)), None)
+                     if source == routine and (of_record or not accepted_only)), None)
+        if rank is not None and aged is not None:
+            rank += len(DIAMETER_SOURCES)  # any fresh sample's size beats an aged one
         if rank is not None and (batch_id not in best or rank <= best[batch_id][0]):
             best[batch_id] = (rank, value, run_id)  # rows are oldest first: the newest wins a tie
     return {batch_id: (value, run_id) for batch_id, (_, value, run_id) in best.items()}
@@ -91,10 +102,11 @@ def calibration_set(project, *, exclude_batch=None) -> tuple[list[dict], list[An
 
 
 def derived_runs_request(*, batch, user) -> list[AnalysisRun]:
-    """Request the layer model for each accepted 133Cs deconvolution of `batch` that has
-    none yet on the same inputs."""
-    from labtrack.analyses.services import run_request
-
+    """Request the layer model for each 133Cs deconvolution of record of `batch` that has
+    none yet on the same inputs. A new layer model supersedes the measurement's previous
+    one once accepted. Requests for one batch are serialised by a row lock so that each
+    sees the others' accepts (PostgreSQL; SQLite serialises writers anyway)."""
+    Batch.objects.select_for_update().filter(pk=batch.pk).first()
     requested = []
     size = batch_diameter(batch)
     calibration, calibration_runs = calibration_set(batch.project, exclude_batch=batch)
@@ -104,28 +116,25 @@ def derived_runs_request(*, batch, user) -> list[AnalysisRun]:
         if size is None and not calibration:
             continue
         sources = [deconvolution] + ([size[1]] if size else []) + calibration_runs
-        done = AnalysisRun.objects.filter(batch=batch, routine=LAYER_MODEL)
-        for source in sources:
-            done = done.filter(derived_from=source)
-        if done.exists():
-            continue
         params = {"components": _components(deconvolution)}
         if size:
             params["diameter_nm"] = size[0]
         if calibration:
             params["calibration"] = calibration
+        previous = (AnalysisRun.objects.light().current()
+                    .filter(measurement=deconvolution.measurement, routine=LAYER_MODEL)
+                    .order_by("-queued_at", "-id").first())
         run = run_request(user=user, measurement=deconvolution.measurement, routine=LAYER_MODEL, raw_files=[],
-                          parameters=params, automatic=True, batch=batch)
-        run.derived_from.set(sources)
-        requested.append(run)
+                          parameters=params, automatic=True, batch=batch, derived_from=sources,
+                          supersedes=previous)
+        if previous is None or run.pk != previous.pk:
+            requested.append(run)
     return requested
 
 
 def quantification_request(*, measurement, user) -> AnalysisRun | None:
     """nmr.quantify of `measurement` against its reference measurement, when both samples'
     masses are known (the reference compound is the reference sample's code or notes)."""
-    from labtrack.analyses.services import run_request
-
     reference = measurement.reference_measurement
     if reference is None:
         return None

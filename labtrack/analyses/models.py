@@ -3,19 +3,20 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from labtrack.core.history import audited
+from labtrack.core.records import (RunStatus, ReviewState, candidate_q, current_q, is_candidate, is_of_record,
+                                   of_record_q)
 from labtrack.measurements.models import Measurement
 from labtrack.samples.models import Batch, Project
+from labtrack.samples.permissions import visible_projects
 
+__all__ = ["AnalysisRun", "Quantity", "ReviewState", "RunStatus", "Stage"]
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+# Columns a list never needs (figures, fitted curves, the full result JSON).
+HEAVY_FIELDS = ("figure_svg", "figure_png", "curves", "result")
 
 
 class Stage(models.TextChoices):
@@ -31,10 +32,50 @@ STAGE_PROGRESS = {Stage.WAITING: 0, Stage.READING: 15, Stage.FITTING: 40, Stage.
                   Stage.SAVING: 90, Stage.DONE: 100}
 
 
-class ReviewState(models.TextChoices):
-    PENDING = "pending", "Pending review"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
+class RunQuerySet(models.QuerySet):
+    """Restricting queries for runs (NetBox style): chain `.visible_to(user)` with the
+    record rule from labtrack.core.records."""
+
+    def visible_to(self, user) -> "RunQuerySet":
+        return self.filter(project__in=visible_projects(user))
+
+    def light(self) -> "RunQuerySet":
+        return self.defer(*HEAVY_FIELDS)
+
+    def current(self) -> "RunQuerySet":
+        return self.filter(current_q())
+
+    def of_record(self) -> "RunQuerySet":
+        return self.filter(of_record_q())
+
+    def candidates(self) -> "RunQuerySet":
+        return self.filter(candidate_q())
+
+    def awaiting_review(self) -> "RunQuerySet":
+        """Current succeeded runs nobody has reviewed, without a newer version on the
+        way (a run with a queued, running or succeeded unrejected re-fit is reviewed
+        through that re-fit)."""
+        newer = AnalysisRun.objects.filter(supersedes=models.OuterRef("pk"), is_current=True).exclude(
+            status__in=[RunStatus.FAILED, RunStatus.CANCELLED]).exclude(review_state=ReviewState.REJECTED)
+        return self.filter(current_q(), status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING).exclude(
+            models.Exists(newer))
+
+
+class QuantityQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "QuantityQuerySet":
+        return self.filter(run__project__in=visible_projects(user))
+
+    def of_record(self) -> "QuantityQuerySet":
+        return self.filter(of_record_q("run__"))
+
+    def candidates(self) -> "QuantityQuerySet":
+        return self.filter(candidate_q("run__"))
+
+    def with_provenance(self) -> "QuantityQuerySet":
+        """Each quantity with its run, batch, measurement (technique, date) and sample
+        joined: where a number came from, in the same query."""
+        return self.select_related("run__batch", "run__measurement__sample").defer(
+            *(f"run__{f}" for f in HEAVY_FIELDS), "run__parameters", "run__input_files")
 
 
 class AnalysisRun(models.Model):
@@ -75,6 +116,11 @@ class AnalysisRun(models.Model):
     derived_from = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="derivatives",
                                           help_text="runs whose results are this run's inputs")
     supersedes = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by")
+    # False once an accepted newer version replaced this run (labtrack.core.records).
+    is_current = models.BooleanField(default=True)
+    # Derived runs only: SHA-256 of routine, inputs and parameters, unique, so concurrent
+    # triggers (two accepts at once) create one run.
+    inputs_key = models.CharField(max_length=64, blank=True, default="")
 
     review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.PENDING, db_index=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="reviewed_runs")
@@ -85,12 +131,31 @@ class AnalysisRun(models.Model):
 
     history = audited(excluded_fields=["figure_svg", "figure_png", "curves", "result"])
 
+    objects = RunQuerySet.as_manager()
+
     class Meta:
         ordering = ["-queued_at", "-id"]
         indexes = [
             models.Index(fields=["batch", "routine", "-queued_at"]),
             models.Index(fields=["status", "queued_at"]),
             models.Index(fields=["review_state", "status", "queued_at"]),
+            models.Index(fields=["-queued_at", "-id"], name="run_default_order"),
+        ]
+        constraints = [
+            # The result of record: at most one accepted current run per measurement and routine.
+            models.UniqueConstraint(fields=["measurement", "routine"],
+                                    condition=Q(review_state=ReviewState.ACCEPTED, is_current=True),
+                                    name="one_record_per_measurement_routine"),
+            models.UniqueConstraint(fields=["routine", "inputs_key"], condition=~Q(inputs_key=""),
+                                    name="derived_run_inputs_unique"),
+            # Only a finished fit can carry a decision; a decision names its reviewer; a
+            # rejection says why.
+            models.CheckConstraint(condition=Q(review_state=ReviewState.PENDING) | Q(status=RunStatus.SUCCEEDED),
+                                   name="reviewed_runs_succeeded"),
+            models.CheckConstraint(condition=Q(review_state=ReviewState.PENDING) | Q(reviewer__isnull=False),
+                                   name="reviewed_runs_have_reviewer"),
+            models.CheckConstraint(condition=~Q(review_state=ReviewState.REJECTED) | ~Q(review_reason=""),
+                                   name="rejections_have_reason"),
         ]
 
     def __str__(self) -> str:
@@ -106,6 +171,14 @@ class AnalysisRun(models.Model):
     def is_finished(self) -> bool:
         return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
+    @property
+    def is_of_record(self) -> bool:
+        return is_of_record(self)
+
+    @property
+    def is_candidate(self) -> bool:
+        return is_candidate(self)
+
 
 class Quantity(models.Model):
     """One reported number, queryable across batches (e.g. all accepted mean_diameter_nm)."""
@@ -118,6 +191,8 @@ class Quantity(models.Model):
     unit = models.CharField(max_length=32, blank=True)
     component_label = models.CharField(max_length=40, blank=True)
     assignment = models.CharField(max_length=80, blank=True)
+
+    objects = QuantityQuerySet.as_manager()
 
     class Meta:
         ordering = ["run", "component_label", "name"]

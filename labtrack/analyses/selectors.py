@@ -3,49 +3,33 @@ one run's page. Heavy columns (figures, curves) are deferred except where shown.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
-from django.db.models import Prefetch, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
 
-from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
+from labtrack import engine
+from labtrack.analyses.models import HEAVY_FIELDS, AnalysisRun, Quantity
 from labtrack.core.errors import NotFoundForUser
-from labtrack.core.permissions import visible_projects
+from labtrack.core.records import is_candidate, record_rank
 from labtrack.core.roles import Action, role_allows
+from labtrack.measurements.models import RawFile
+from labtrack.samples.memberships import memberships_for
 
-HEAVY = ("figure_svg", "figure_png", "curves", "result")
-
-# The batch page's "key results" panel: (label, routine, top-level quantity names (a name
-# ending in "*" is a prefix, starting with "*" a suffix), component quantity names). Names
-# are those the routines in analysis/ report.
-KEY_RESULTS = (
-    ("SAXS diameter", "saxs.size_distribution", ("mean_diameter_nm", "sd_diameter_nm"), ()),
-    ("TEM diameter", "tem.particle_sizes", ("mean_diameter_nm", "sd_diameter_nm"), ()),
-    ("PL peak", "pl.peak", ("peak_wavelength_nm", "fwhm_nm", "peak_energy_ev"), ()),
-    ("XRD size and markers", "xrd.scherrer",
-     ("crystallite_size_nm", "williamson_hall_size_nm", "microstrain_percent", "orthorhombic_markers",
-      "size_lower_bound", "lattice_a_angstrom"), ()),
-    ("133Cs layer fractions", "nmr.layer_model", ("core_boundary_depth_nm", "middle_boundary_depth_nm"),
-     ("volume_fraction",)),
-    ("133Cs T1", "nmr.t1", (), ("t1_s",)),
-    ("133Cs deconvolution", "nmr.deconvolve", (), ("shift_ppm", "integral_percent")),
-    ("XPS ratios", "xps.atomic_ratios", ("*_pb",), ()),
-)
-NMR_DIAMETER_NAMES = ("nmr_diameter_nm",)
+HEAVY = HEAVY_FIELDS
 
 
 def _runs() -> QuerySet:
-    return AnalysisRun.objects.defer(*HEAVY)
+    return AnalysisRun.objects.light()
 
 
 def batch_runs(*, batch) -> list[AnalysisRun]:
-    """Every run of the batch, newest first, with quantities, requester and reviewer
-    loaded; `has_figure` tells whether a figure exists (stored SVG and PNG are written
-    together by run_execute) without loading it."""
-    from django.db.models import Case, When, BooleanField, Value, Q
-
+    """Every run of the batch, newest first, with quantities, measurement and sample,
+    requester and reviewer loaded; `has_figure` tells whether a figure exists (stored
+    SVG and PNG are written together by run_execute) without loading it."""
     return list(
         _runs().filter(batch=batch)
-        .select_related("requested_by", "reviewer")
+        .select_related("requested_by", "reviewer", "measurement__sample")
         # NULL-ness of the PNG is read from the row header; comparing the SVG text would
         # read every figure (~100 kB each) just to say whether there is one.
         .annotate(has_figure=Case(When(Q(figure_png__isnull=False), then=Value(True)), default=Value(False),
@@ -66,21 +50,14 @@ def latest_runs_by_measurement(runs: list[AnalysisRun]) -> dict[int, list[Analys
 
 
 def derived_runs(runs: list[AnalysisRun]) -> list[AnalysisRun]:
-    """The newest run of each routine that has no measurement (e.g. nmr.layer_model)."""
-    seen: dict[str, AnalysisRun] = {}
+    """The newest current run of each derived routine (layer model, quantification) per
+    measurement: their cards sit apart from the file-based runs."""
+    derived = {info.name for info in engine.routines_with_headline() if info.derived}
+    seen: dict[tuple, AnalysisRun] = {}
     for run in runs:
-        if run.measurement_id is None:
-            seen.setdefault(run.routine, run)
+        if run.routine in derived and run.is_current:
+            seen.setdefault((run.routine, run.measurement_id), run)
     return list(seen.values())
-
-
-def _best(runs: list[AnalysisRun], routine: str) -> AnalysisRun | None:
-    """Accepted beats pending; rejected and unfinished runs never count; newest wins."""
-    candidates = [r for r in runs if r.routine == routine and r.status == RunStatus.SUCCEEDED
-                  and r.review_state != ReviewState.REJECTED]
-    accepted = [r for r in candidates if r.review_state == ReviewState.ACCEPTED]
-    pool = accepted or candidates
-    return max(pool, key=lambda r: (r.reviewed_at or r.finished_at or r.queued_at, r.pk)) if pool else None
 
 
 def _name_matches(name: str, pattern: str) -> bool:
@@ -93,47 +70,69 @@ def _name_matches(name: str, pattern: str) -> bool:
 
 @dataclass
 class KeyResult:
+    """One routine's headline numbers for one sample of the batch, from its best run:
+    the result of record, else the newest unreviewed candidate (flagged)."""
+
     label: str
     routine: str
+    technique: str
     run: AnalysisRun | None
     quantities: list[Quantity] = field(default_factory=list)
+    sample_code: str = ""
+    sample_age_days: float | None = None
+    aged: bool = False
 
     @property
     def accepted(self) -> bool:
-        return self.run is not None and self.run.review_state == ReviewState.ACCEPTED
+        return self.run is not None and self.run.is_of_record
+
+
+def _headline_quantities(run: AnalysisRun, names: tuple[str, ...], component_names: tuple[str, ...]) -> list[Quantity]:
+    qs = list(run.quantities.all())
+    top = [q for q in qs if not q.component_label]
+    chosen = [q for n in names for q in top if _name_matches(q.name, n)]
+    chosen += [q for q in qs if q.component_label and q.name in component_names][:12]
+    return chosen or top[:8]
 
 
 def key_results(*, batch, runs: list[AnalysisRun] | None = None) -> list[KeyResult]:
-    """The batch's headline numbers, each from its best run (accepted, else the newest
-    unreviewed one, flagged as such). Uses `runs` when given (no further queries)."""
+    """The batch's headline numbers: for each routine with headline quantities (declared
+    next to the routine in `analysis/`) and each sample measured, one row from its best
+    run (labtrack.core.records.record_rank). Fresh samples come before aged ones, each
+    labelled with its code and age at measurement. Routines with no run give a row with
+    `run=None`. Uses `runs` when given (no further queries)."""
     runs = batch_runs(batch=batch) if runs is None else runs
-    out = []
-    for label, routine, names, component_names in KEY_RESULTS:
-        run = _best(runs, routine)
-        quantities: list[Quantity] = []
-        if run is not None:
-            qs = list(run.quantities.all())
-            top = [q for q in qs if not q.component_label]
-            quantities = [q for n in names for q in top if _name_matches(q.name, n)] if names else []
-            if not names and not component_names:
-                quantities = top[:8]
-            quantities += [q for q in qs if q.component_label and q.name in component_names][:12]
-            if not quantities:
-                quantities = top[:8]
-        out.append(KeyResult(label, routine, run, quantities))
-    # The NMR-derived diameter, if the layer model reports one, gets its own line.
-    layer = _best(runs, "nmr.layer_model")
-    if layer is not None:
-        d = [q for q in layer.quantities.all() if q.name in NMR_DIAMETER_NAMES and not q.component_label]
-        if d:
-            out.append(KeyResult("NMR-derived diameter", "nmr.layer_model", layer, d[:1]))
+    out: list[KeyResult] = []
+    for info in engine.routines_with_headline():
+        best: dict[int | None, AnalysisRun] = {}
+        for run in runs:
+            if run.routine != info.name or not is_candidate(run):
+                continue
+            sample_id = run.measurement.sample_id if run.measurement_id else None
+            if sample_id not in best or record_rank(run) > record_rank(best[sample_id]):
+                best[sample_id] = run
+        if not best:
+            out.append(KeyResult(info.title, info.name, info.technique, None))
+            continue
+        rows = []
+        for run in best.values():
+            measurement = run.measurement if run.measurement_id else None
+            sample = measurement.sample if measurement else None
+            rows.append(KeyResult(
+                info.title, info.name, info.technique, run,
+                _headline_quantities(run, info.headline, info.headline_components),
+                sample_code=sample.code if sample else "",
+                sample_age_days=measurement.sample_age_days if measurement else None,
+                aged=bool(sample and sample.ageing_started_at is not None),
+            ))
+        out += sorted(rows, key=lambda k: (k.aged, k.sample_age_days or 0.0, k.sample_code))
     return out
 
 
 def run_get(*, user, pk: int, with_figure: bool = False) -> AnalysisRun:
     """A run in one of the user's projects (figure columns loaded only when asked)."""
     qs = AnalysisRun.objects.all() if with_figure else _runs()
-    run = (qs.filter(pk=pk, project__in=visible_projects(user))
+    run = (qs.visible_to(user).filter(pk=pk)
            .select_related("batch", "project", "measurement", "measurement__sample", "requested_by", "reviewer")
            .first())
     if run is None:
@@ -152,7 +151,7 @@ def run_figure_png(*, user, pk: int) -> bytes:
 
 
 def _run_figure(*, user, pk: int, field: str):
-    rows = list(AnalysisRun.objects.filter(pk=pk, project__in=visible_projects(user)).values_list(field, flat=True))
+    rows = list(AnalysisRun.objects.visible_to(user).filter(pk=pk).values_list(field, flat=True))
     if not rows:
         raise NotFoundForUser(f"No analysis run #{pk} in your projects.")
     return rows[0]
@@ -184,8 +183,6 @@ def run_chain(*, run: AnalysisRun) -> list[AnalysisRun]:
 def run_detail(*, user, pk: int) -> dict[str, Any]:
     """Everything the run page shows: the run, its quantities (top-level, then per
     component), its version chain and the raw files it read."""
-    from labtrack.measurements.models import RawFile
-
     run = run_get(user=user, pk=pk)
     quantities = list(run.quantities.order_by("component_label", "id"))
     ids = [f.get("raw_file_id") for f in run.input_files or [] if f.get("raw_file_id")]
@@ -228,11 +225,8 @@ def review_queue(*, user, limit: int = 50) -> dict[str, Any]:
     first, latest versions only (a superseded run is reviewed through its re-fit).
     Runs the user requested are counted apart: someone else must review those. Shows the
     oldest `limit`; `total` says how many wait."""
-    from labtrack.core.selectors import memberships_for
-
     reviewable = [p["id"] for p in memberships_for(user) if role_allows(p["role"], Action.REVIEW)]
-    base = (_runs().filter(project_id__in=reviewable, status=RunStatus.SUCCEEDED,
-                           review_state=ReviewState.PENDING, superseded_by__isnull=True))
+    base = _runs().filter(project_id__in=reviewable).awaiting_review()
     others = base.exclude(requested_by=user)
     runs = list(
         others
@@ -246,9 +240,52 @@ def review_queue(*, user, limit: int = 50) -> dict[str, Any]:
 
 def run_status_get(*, user, pk: int) -> AnalysisRun:
     """A run for the progress endpoint: light columns only, quantities loaded."""
-    run = (_runs().filter(pk=pk, project__in=visible_projects(user))
+    run = (_runs().visible_to(user).filter(pk=pk)
            .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.order_by("component_label", "id")))
            .first())
     if run is None:
         raise NotFoundForUser(f"No analysis run #{pk} in your projects.")
     return run
+
+
+def quantities_of_record(*, user, accepted_only: bool = True, name: str | None = None,
+                         assignment: str | None = None, technique: str | None = None, routine: str | None = None,
+                         batch: str | None = None, sample: str | None = None) -> QuerySet:
+    """The numbers that count, in the user's projects, with provenance joined (run,
+    routine, technique, batch, sample, measurement date): results of record, or with
+    `accepted_only=False` every current unrejected candidate (each flagged by its run's
+    `is_of_record`). The batch page, trends, the API and the CSV export all read this.
+    A filter left as None is not applied; `assignment=""` means top-level quantities."""
+    qs = Quantity.objects.visible_to(user)
+    qs = qs.of_record() if accepted_only else qs.candidates()
+    lookups = {"name": name, "assignment": assignment, "run__measurement__technique": technique,
+               "run__routine": routine, "run__batch__code__iexact": batch,
+               "run__measurement__sample__code__iexact": sample}
+    qs = qs.filter(**{k: v for k, v in lookups.items() if v is not None})
+    return qs.with_provenance().order_by("run__batch__code", "run_id", "component_label", "id")
+
+
+RESULTS_CSV_HEADER = ["batch", "sample", "sample_age_days", "technique", "routine", "run", "of_record",
+                      "component", "assignment", "name", "value", "stderr", "unit"]
+
+
+def results_csv_rows(quantities) -> Iterator[list[Any]]:
+    """Rows (header first) for a CSV of quantities from `quantities_of_record`, one at a
+    time (an export of every number in the lab stays in bounded memory)."""
+    yield RESULTS_CSV_HEADER
+    for q in quantities:
+        run, measurement = q.run, q.run.measurement
+        yield [run.batch.code, measurement.sample.code if measurement else "",
+               round(measurement.sample_age_days, 3) if measurement else "",
+               measurement.technique if measurement else "", run.routine, run.pk, run.is_of_record,
+               q.component_label, q.assignment, q.name,
+               q.value if q.value is not None else q.value_json, q.stderr, q.unit]
+
+
+def routine_parameters(routine: str) -> dict[str, dict[str, Any]]:
+    """{name: {default, type}} of a routine's settable parameters (the re-fit form);
+    ValidationError when the routine is no longer installed."""
+    try:
+        return engine.routine_parameters(routine)
+    except engine.UserInputError as exc:
+        raise ValidationError({"routine": str(exc)}) from None

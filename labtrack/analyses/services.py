@@ -1,4 +1,5 @@
-"""Writes for analysis runs: request, execute, fail, review, re-fit, sweep.
+"""Writes for analysis runs: request, execute, fail, re-fit, preview, cancel, sweep.
+Review decisions (accept, reject, retract) are the state machine in `review`.
 
 Guarantees (ARCHITECTURE.md): a run row exists before its task is sent, and the task is
 sent only after commit; a run's outputs are stored in one transaction, fenced by its
@@ -9,30 +10,31 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from labtrack.analyses import adapters
-from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus, Stage
+from labtrack import engine
+from labtrack.analyses.models import AnalysisRun, Quantity, RunStatus, Stage
 from labtrack.core.audit import acting_as, system_user
-from labtrack.core.errors import Conflict
-from labtrack.core.permissions import require
 from labtrack.core.roles import Action
+from labtrack.measurements.blobs import blob_full_path
 from labtrack.measurements.models import Measurement, RawFile
+from labtrack.samples.permissions import require
+
+# The task is sent by name: services do not import the tasks that call them.
+EXECUTE_TASK = "labtrack.analyses.tasks.execute_run"
 
 log = logging.getLogger(__name__)
 
-ACCEPT_MEANING = "Accepted: I have checked this fit against its data and approve its values for reporting."
-REJECT_MEANING = "Rejected: this fit's values must not be reported."
-
-
-def _audit_run(run_id: int, reason: str, user=None) -> None:
+def audit_run(run_id: int, reason: str, user=None) -> None:
     """Record the run's current state in its history. Conditional `.update()`s (claims,
     fences) bypass simple-history's save signal, so state changes made that way are
     recorded here, attributed to `user` (the system user inside tasks) and the run."""
@@ -46,10 +48,9 @@ def dispatch(run: AnalysisRun) -> None:
     does not fail the user's request: the run stays queued and the sweep sends it later."""
 
     def send() -> None:
-        from labtrack.analyses.tasks import execute_run
-
         try:
-            execute_run.apply_async((run.pk,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+            current_app.send_task(EXECUTE_TASK, (run.pk,), retry=True,
+                                  retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
         except Exception as exc:  # broker unreachable: the sweep will re-dispatch
             log.warning("could not dispatch run %s now (%s); the sweep will retry", run.pk, exc)
 
@@ -71,38 +72,64 @@ def run_request(
     supersedes: AnalysisRun | None = None,
     automatic: bool = False,
     batch=None,
+    derived_from: list[AnalysisRun] | None = None,
 ) -> AnalysisRun:
     """Queue `routine` on the measurement's files (or the given ones) with `parameters`.
 
     Parameters are checked against the routine now, so a typo is the user's error at
     request time, not a failed run later. Instrument calibration fills parameters the
     user did not set (e.g. XRD instrument broadening).
+
+    A derived run (`derived_from` given) is identified by a hash of its routine, source
+    runs and parameters: requesting the same one twice, even at the same instant from
+    two transactions, returns the one run (a unique index decides the race).
     """
     batch = batch or measurement.sample.batch
     require(user, batch.project, Action.REQUEST_ANALYSIS)
-    if routine not in adapters.routine_names():
+    if routine not in engine.routine_names():
         raise ValidationError({"routine": f"Unknown routine {routine!r}."})
     params = dict(parameters or {})
     if measurement is not None and measurement.instrument is not None:
-        for key in adapters.CALIBRATION_PARAMS.get(routine, ()):
+        for key in engine.calibration_parameters(routine):
             if key in measurement.instrument.calibration and key not in params:
                 params[key] = measurement.instrument.calibration[key]
     try:
         # Store every effective parameter, defaults included: a run says exactly how it ran.
-        params = adapters.json_safe(adapters.check_parameters(routine, params))
-    except adapters.UserInputError as exc:
+        params = engine.json_safe(engine.check_parameters(routine, params))
+    except engine.UserInputError as exc:
         raise ValidationError({"parameters": str(exc)}) from None
     if raw_files is None:
         raw_files = list(measurement.raw_files.all()) if measurement is not None else []
-    with transaction.atomic():
-        run = AnalysisRun.objects.create(
-            project=batch.project, batch=batch, measurement=measurement, routine=routine,
-            routine_version=adapters.routine_version(routine), parameters=params,
-            input_files=_inputs_of(raw_files), requested_by=user, is_automatic=automatic,
-            supersedes=supersedes,
-        )
-        dispatch(run)
+    key = inputs_key(routine, measurement, derived_from, params) if derived_from is not None else ""
+    if key:
+        existing = AnalysisRun.objects.filter(routine=routine, inputs_key=key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            run = AnalysisRun.objects.create(
+                project=batch.project, batch=batch, measurement=measurement, routine=routine,
+                routine_version=engine.routine_version(routine), parameters=params,
+                input_files=_inputs_of(raw_files), requested_by=user, is_automatic=automatic,
+                supersedes=supersedes, inputs_key=key,
+            )
+            if derived_from:
+                run.derived_from.set(derived_from)
+            dispatch(run)
+    except IntegrityError:
+        if not key:
+            raise
+        # Another transaction created the same derived run first: that one counts.
+        return AnalysisRun.objects.get(routine=routine, inputs_key=key)
     return run
+
+
+def inputs_key(routine: str, measurement: Measurement | None, sources: list[AnalysisRun],
+               parameters: dict[str, Any]) -> str:
+    """SHA-256 naming a derived run by what it is computed from."""
+    identity = {"routine": routine, "measurement": measurement.pk if measurement else None,
+                "sources": sorted(r.pk for r in sources), "parameters": parameters}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def runs_request_defaults(*, measurement: Measurement, raw_files: list[RawFile], user) -> list[AnalysisRun]:
@@ -110,7 +137,7 @@ def runs_request_defaults(*, measurement: Measurement, raw_files: list[RawFile],
     a one-pulse spectrum nmr.deconvolve, ...)."""
     runs = []
     for raw_file in raw_files:
-        routine = adapters.default_routine(raw_file.data_kind)
+        routine = engine.default_routine(raw_file.data_kind)
         if routine:
             runs.append(run_request(user=user, measurement=measurement, routine=routine,
                                     raw_files=[raw_file], automatic=True))
@@ -137,7 +164,7 @@ def run_claim(*, run_id: int, task_id: str) -> int | None:
             _fail_exhausted(run_id=run_id, task_id=task_id)
             return None
         attempt = AnalysisRun.objects.values_list("attempts", flat=True).get(pk=run_id)
-        _audit_run(run_id, f"analysis run #{run_id}: claimed by a worker (attempt {attempt})")
+        audit_run(run_id, f"analysis run #{run_id}: claimed by a worker (attempt {attempt})")
         return attempt
 
 
@@ -156,16 +183,13 @@ def run_set_stage(*, run_id: int, attempt: int, stage: str) -> None:
 def run_execute(*, run_id: int, attempt: int) -> AnalysisRun | None:
     """Do the analysis for a claimed run and store its outputs in one transaction.
     Returns the run, or None when this attempt lost its claim meanwhile."""
-    from labtrack.measurements.services import blob_full_path
-
     run = AnalysisRun.objects.get(pk=run_id)
-    files = [(blob_full_path(f["sha256"]), f["name"]) for f in run.input_files]
     try:
-        outcome = adapters.execute(
-            run.routine, files, run.parameters,
+        outcome = engine.execute(
+            run.routine, _stored_inputs(run), run.parameters,
             on_stage=lambda stage: run_set_stage(run_id=run_id, attempt=attempt, stage=stage),
         )
-    except adapters.UserInputError as exc:
+    except engine.UserInputError as exc:
         run_fail(run_id=run_id, attempt=attempt, error=str(exc))
         return None
     run_set_stage(run_id=run_id, attempt=attempt, stage=Stage.SAVING)
@@ -202,7 +226,7 @@ def run_fail(*, run_id: int, error: str, attempt: int | None, task_id: str | Non
         runs = runs.filter(attempts__gte=only_if_attempts_at_least)
     if not runs.update(status=RunStatus.FAILED, stage=Stage.DONE, error=error[:4000], finished_at=timezone.now()):
         return False
-    _audit_run(run_id, f"analysis run #{run_id}: failed")
+    audit_run(run_id, f"analysis run #{run_id}: failed")
     return True
 
 
@@ -210,48 +234,63 @@ def result_sha256(result: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(result, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def run_review(*, run: AnalysisRun, reviewer, accept: bool, reason: str = "") -> AnalysisRun:
-    """Accept or reject a finished run. The requester may not review their own run; a
-    rejection needs a reason; the first decision wins and a second is told (Conflict)."""
-    require(reviewer, run.project, Action.REVIEW)
-    if run.requested_by_id == reviewer.pk:
-        raise PermissionDenied("A run must be reviewed by someone other than the person who requested it.")
-    if not accept and not reason.strip():
-        raise ValidationError({"reason": "Say why the fit is rejected."})
-    if run.status != RunStatus.SUCCEEDED:
-        raise ValidationError({"run": f"Run #{run.pk} has not succeeded ({run.get_status_display()}); only finished fits can be reviewed."})
-    now = timezone.now()
-    with transaction.atomic():
-        # One conditional update decides the race: exactly one reviewer changes the row.
-        updated = AnalysisRun.objects.filter(pk=run.pk, review_state=ReviewState.PENDING).update(
-            review_state=ReviewState.ACCEPTED if accept else ReviewState.REJECTED,
-            reviewer=reviewer, reviewed_at=now, review_reason=reason.strip(),
-            review_meaning=ACCEPT_MEANING if accept else REJECT_MEANING,
-            reviewed_result_sha256=run.result_sha256,
-        )
-        if not updated:
-            current = AnalysisRun.objects.select_related("reviewer").get(pk=run.pk)
-            raise Conflict(f"Run #{run.pk} was already {current.get_review_state_display().lower()} by "
-                           f"{current.reviewer} at {current.reviewed_at:%Y-%m-%d %H:%M}.")
-        _audit_run(run.pk, f"{'accepted' if accept else 'rejected'}{': ' + reason.strip() if reason.strip() else ''}",
-                   user=reviewer)
-        reviewed = AnalysisRun.objects.get(pk=run.pk)
-    if accept:
-        from labtrack.analyses.derived import derived_runs_request
-
-        derived_runs_request(batch=reviewed.batch, user=reviewer)
-    return reviewed
+def _stored_inputs(run: AnalysisRun) -> list[tuple[str, str]]:
+    """(blob path, name as uploaded) of each of the run's input files."""
+    return [(blob_full_path(f["sha256"]), f["name"]) for f in run.input_files or []]
 
 
 def run_refit(*, run: AnalysisRun, user, parameters: dict[str, Any]) -> AnalysisRun:
     """A new run of the same routine on the same inputs with changed parameters; the old
-    run is kept unchanged and linked through `supersedes`."""
+    run is kept unchanged and linked through `supersedes`. It stays current (and, if
+    accepted, of record) until the re-fit is accepted (see `review`)."""
+    if not run.is_current:
+        newest = run_newest_version(run)
+        raise ValidationError({"run": f"Run #{run.pk} has been superseded by run #{newest.pk}; re-fit that one."})
     raw_files = list(RawFile.objects.filter(pk__in=[f["raw_file_id"] for f in run.input_files]))
     by_id = {f.pk: f for f in raw_files}
     ordered = [by_id[f["raw_file_id"]] for f in run.input_files if f["raw_file_id"] in by_id]
     merged = {**run.parameters, **parameters}
     return run_request(user=user, measurement=run.measurement, routine=run.routine, raw_files=ordered,
                        parameters=merged, supersedes=run, batch=run.batch)
+
+
+def run_newest_version(run: AnalysisRun) -> AnalysisRun:
+    """The current run at the end of `run`'s chain of versions (itself if current)."""
+    node, seen = run, {run.pk}
+    while not node.is_current:
+        child = (AnalysisRun.objects.light().filter(supersedes=node, is_current=True).first()
+                 or AnalysisRun.objects.light().filter(supersedes=node).order_by("-queued_at", "-id").first())
+        if child is None or child.pk in seen:
+            return node
+        seen.add(child.pk)
+        node = child
+    return node
+
+
+@dataclass
+class Preview:
+    """A fit computed now and saved nowhere (the re-fit form's preview)."""
+
+    figure_svg: str
+    quantities: list[dict[str, Any]]
+    warnings: list[str]
+
+
+def run_preview(*, run: AnalysisRun, user, parameters: dict[str, Any]) -> Preview:
+    """Fit the run's stored inputs with changed parameters and return the figure and
+    numbers without saving anything. ValidationError for bad parameters or input; a
+    routine bug is reported as a message, not an exception."""
+    require(user, run.project, Action.REQUEST_ANALYSIS)
+    try:
+        checked = engine.check_parameters(run.routine, {**run.parameters, **parameters})
+        outcome = engine.execute(run.routine, _stored_inputs(run), checked)
+    except engine.UserInputError as exc:
+        raise ValidationError({"parameters": str(exc)}) from None
+    except Exception as exc:  # a routine bug must not 500 the page; the message helps report it
+        log.exception("preview of run %s failed", run.pk)
+        raise ValidationError({"parameters": f"The routine stopped: {type(exc).__name__}: {exc}"}) from None
+    return Preview(figure_svg=outcome.figure_svg, quantities=outcome.quantities,
+                   warnings=list(outcome.result.get("warnings", [])))
 
 
 def run_cancel(*, run: AnalysisRun, user) -> bool:
@@ -275,7 +314,7 @@ def runs_sweep_stuck() -> dict[str, int]:
                 counts["failed"] += 1
         elif AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts).update(
                 status=RunStatus.QUEUED, stage=Stage.WAITING, queued_at=timezone.now(), task_id=""):
-            _audit_run(run.pk, f"analysis run #{run.pk}: re-queued by the sweep after attempt {run.attempts} stalled")
+            audit_run(run.pk, f"analysis run #{run.pk}: re-queued by the sweep after attempt {run.attempts} stalled")
             dispatch(run)
             counts["redispatched"] += 1
     for run in AnalysisRun.objects.filter(status=RunStatus.QUEUED, queued_at__lt=deadline):

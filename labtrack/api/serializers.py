@@ -48,24 +48,43 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 
 class QuantitySerializer(serializers.ModelSerializer):
+    """A number with where it came from: run, routine, technique, batch, sample and the
+    sample's age at measurement, and whether it is of record."""
+
     batch = serializers.CharField(source="run.batch.code", read_only=True)
     run = serializers.IntegerField(source="run_id", read_only=True)
+    routine = serializers.CharField(source="run.routine", read_only=True)
+    technique = serializers.CharField(source="run.measurement.technique", read_only=True, default=None)
+    sample = serializers.CharField(source="run.measurement.sample.code", read_only=True, default=None)
+    measured_at = serializers.DateTimeField(source="run.measurement.measured_at", read_only=True, default=None)
+    sample_age_days = serializers.FloatField(source="run.measurement.sample_age_days", read_only=True, default=None)
     review_state = serializers.CharField(source="run.review_state", read_only=True)
+    of_record = serializers.BooleanField(source="run.is_of_record", read_only=True)
 
     class Meta:
         model = Quantity
-        fields = ["run", "batch", "name", "value", "value_json", "stderr", "unit", "component_label",
-                  "assignment", "review_state"]
+        fields = ["run", "routine", "technique", "batch", "sample", "measured_at", "sample_age_days", "name",
+                  "value", "value_json", "stderr", "unit", "component_label", "assignment", "review_state",
+                  "of_record"]
+
+
+class RunQuantitySerializer(serializers.ModelSerializer):
+    """A quantity inside its run (the run carries the provenance)."""
+
+    class Meta:
+        model = Quantity
+        fields = ["name", "value", "value_json", "stderr", "unit", "component_label", "assignment"]
 
 
 class RunSerializer(serializers.ModelSerializer):
     batch = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    quantities = QuantitySerializer(many=True, read_only=True)
+    quantities = RunQuantitySerializer(many=True, read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
+    of_record = serializers.BooleanField(source="is_of_record", read_only=True)
 
     class Meta:
         model = AnalysisRun
         fields = ["id", "batch", "measurement", "routine", "routine_version", "parameters", "input_files",
                   "status", "stage", "progress_percent", "attempts", "queued_at", "started_at", "finished_at",
-                  "error", "result", "requested_by", "supersedes", "review_state", "reviewer", "reviewed_at",
+                  "error", "result", "requested_by", "supersedes", "is_current", "of_record", "review_state", "reviewer", "reviewed_at",
                   "review_reason", "reviewed_result_sha256", "quantities"]

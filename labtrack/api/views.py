@@ -5,31 +5,42 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
+from labtrack.analyses import review
 from labtrack.analyses import services as run_services
 from labtrack.analyses.models import AnalysisRun, Quantity
+from labtrack.analyses.pipeline import Upload, measurement_upload
+from labtrack.analyses.selectors import quantities_of_record
 from labtrack.api.serializers import (BatchSerializer, MeasurementSerializer, QuantitySerializer,
                                       RunSerializer, SampleSerializer)
 from labtrack.core.errors import Conflict
-from labtrack.core.permissions import visible_projects
 from labtrack.measurements.models import Instrument, Measurement
-from labtrack.measurements.services import Upload, measurement_create
 from labtrack.samples.models import Batch, Sample
+from labtrack.samples.permissions import visible_projects
 from labtrack.samples.services import batch_create
 
 
+class ConflictError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The object changed under you."
+
+
 def _service_call(fn, *args, **kwargs):
-    """Run a service and turn its domain errors into API errors (never a 500)."""
+    """Run a service and turn its domain errors into API errors (never a 500): invalid
+    input 400, not allowed 403, a state conflict (already reviewed, superseded) 409."""
     try:
         return fn(*args, **kwargs)
     except ValidationError as exc:
         raise ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
     except PermissionDenied as exc:
         raise ApiPermissionDenied(str(exc)) from None
+    except Conflict as exc:
+        raise ConflictError(str(exc)) from None
 
 
 class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -74,7 +85,7 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if request.data.get("instrument"):
             instrument = get_object_or_404(Instrument, pk=request.data["instrument"])
         measurement = _service_call(
-            measurement_create, user=request.user, sample=sample, technique=request.data.get("technique", ""),
+            measurement_upload, user=request.user, sample=sample, technique=request.data.get("technique", ""),
             uploads=[Upload(f.name, f) for f in files], instrument=instrument,
             label=request.data.get("label", ""), notes=request.data.get("notes", ""))
         return Response(self.get_serializer(measurement).data, status=status.HTTP_201_CREATED)
@@ -96,24 +107,31 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     serializer_class = RunSerializer
 
     def get_queryset(self):
-        runs = (AnalysisRun.objects.filter(project__in=visible_projects(self.request.user))
-                .select_related("batch").prefetch_related("quantities").defer("figure_png", "figure_svg", "curves"))
+        runs = (AnalysisRun.objects.visible_to(self.request.user).defer("figure_png", "figure_svg", "curves")
+                .select_related("batch").prefetch_related("quantities"))
         for field in ("routine", "status", "review_state"):
             if self.request.query_params.get(field):
                 runs = runs.filter(**{field: self.request.query_params[field]})
+        if self.request.query_params.get("current") in ("1", "true"):
+            runs = runs.current()
+        if self.request.query_params.get("of_record") in ("1", "true"):
+            runs = runs.of_record()
         return runs
 
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
+        """{"decision": "accept" | "reject" | "retract", "reason": "..."}; a superseded or
+        already-reviewed run answers 409."""
         run = self.get_object()
         decision = request.data.get("decision")
-        if decision not in ("accept", "reject"):
-            raise ApiValidationError({"decision": "Say 'accept' or 'reject'."})
-        try:
-            run = _service_call(run_services.run_review, run=run, reviewer=request.user,
-                                accept=decision == "accept", reason=request.data.get("reason", ""))
-        except Conflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        reason = str(request.data.get("reason", "") or "")
+        if decision == "retract":
+            run, _ = _service_call(review.run_retract, run=run, user=request.user, reason=reason)
+        elif decision in ("accept", "reject"):
+            run = _service_call(review.run_review, run=run, reviewer=request.user,
+                                accept=decision == "accept", reason=reason)
+        else:
+            raise ApiValidationError({"decision": "Say 'accept', 'reject' or 'retract'."})
         return Response(self.get_serializer(run).data)
 
     @action(detail=True, methods=["post"])
@@ -127,17 +145,16 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
 
 class QuantityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Cross-batch queries: ?name=mean_diameter_nm&assignment=core&accepted=1"""
+    """Cross-batch queries of current numbers, with provenance:
+    ?name=mean_diameter_nm&technique=saxs&sample=NC8.3-P&assignment=core&accepted=1
+    (`accepted=1`: results of record only; otherwise unreviewed candidates too, flagged
+    by `of_record`)."""
 
     serializer_class = QuantitySerializer
 
     def get_queryset(self):
-        qs = Quantity.objects.filter(run__project__in=visible_projects(self.request.user)).select_related("run__batch")
         params = self.request.query_params
-        if params.get("name"):
-            qs = qs.filter(name=params["name"])
-        if params.get("assignment"):
-            qs = qs.filter(assignment=params["assignment"])
-        if params.get("accepted"):
-            qs = qs.filter(run__review_state="accepted")
-        return qs.order_by("run__batch__code", "run_id", "component_label")
+        filters = {key: params[key] for key in ("name", "assignment", "technique", "routine", "batch", "sample")
+                   if params.get(key)}
+        return quantities_of_record(user=self.request.user, accepted_only=params.get("accepted") in ("1", "true"),
+                                    **filters)

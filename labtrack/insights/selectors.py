@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from labtrack.analyses.derived import batch_diameters
-from labtrack.analyses.models import Quantity, ReviewState, RunStatus
-from labtrack.core.permissions import visible_projects
+from labtrack.analyses.selectors import quantities_of_record
 from labtrack.samples.models import Batch
+from labtrack.samples.permissions import visible_projects
 
 X_AXES = {
     "age_days": ("Sample age at measurement", "days"),
@@ -33,35 +31,28 @@ class Point:
     unit: str
     run_id: int
     accepted: bool
+    routine: str = ""
+    technique: str = ""
+    aged: bool = False
 
 
-def _current(quantities, *, accepted_only: bool):
-    """Numbers from succeeded, unrejected, latest-version runs (a re-fit replaces its parent)."""
-    quantities = quantities.filter(run__status=RunStatus.SUCCEEDED, value__isnull=False,
-                                   run__superseded_by__isnull=True).exclude(run__review_state=ReviewState.REJECTED)
-    if accepted_only:
-        quantities = quantities.filter(run__review_state=ReviewState.ACCEPTED)
-    return quantities
-
-
-def quantity_choices(*, user) -> list[tuple[str, str]]:
-    """(name, assignment) pairs with numbers in the user's projects, for the picker."""
-    rows = (_current(Quantity.objects.filter(run__project__in=visible_projects(user)), accepted_only=False)
-            .values_list("name", "assignment").distinct().order_by("name", "assignment"))
+def quantity_choices(*, user) -> list[tuple[str, str, str]]:
+    """(routine, name, assignment) with numbers in the user's projects, for the picker:
+    the routine keeps SAXS and TEM diameters apart."""
+    rows = (quantities_of_record(user=user, accepted_only=False).filter(value__isnull=False).order_by()
+            .values_list("run__routine", "name", "assignment").distinct().order_by("run__routine", "name", "assignment"))
     return list(rows)
 
 
 def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days",
-                    accepted_only: bool = True) -> list[Point]:
-    """Every current value of `name` (for component `assignment`, if given) in the user's
-    projects, with its x coordinate; points whose x is unknown are left out."""
+                    accepted_only: bool = True, routine: str = "") -> list[Point]:
+    """Every value of record of `name` (for component `assignment`, if given; from
+    `routine` only, if given) in the user's projects, with its x coordinate, or every
+    current candidate with `accepted_only=False`; points whose x is unknown are left out."""
     if x not in X_AXES:
         raise ValueError(f"unknown x axis {x!r}")
-    quantities = _current(Quantity.objects.filter(run__project__in=visible_projects(user), name=name),
-                          accepted_only=accepted_only)
-    quantities = quantities.filter(assignment=assignment) if assignment else quantities.filter(
-        Q(assignment="") | Q(assignment__isnull=True))
-    quantities = quantities.select_related("run__batch", "run__measurement__sample").order_by("run__batch__code", "id")
+    quantities = quantities_of_record(user=user, accepted_only=accepted_only, name=name, assignment=assignment,
+                                      routine=routine or None).filter(value__isnull=False)
     # The same diameter the layer model uses (one rule for "the batch's size").
     diameters = (batch_diameters(Batch.objects.filter(project__in=visible_projects(user)).values("pk"))
                  if x == "diameter_nm" else {})
@@ -78,5 +69,7 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
             continue
         points.append(Point(batch=run.batch.code, sample=measurement.sample.code if measurement else "",
                             x=float(xv), value=q.value, stderr=q.stderr, unit=q.unit, run_id=run.pk,
-                            accepted=run.review_state == ReviewState.ACCEPTED))
+                            accepted=run.is_of_record, routine=run.routine,
+                            technique=measurement.technique if measurement else "",
+                            aged=bool(measurement and measurement.sample.ageing_started_at is not None)))
     return points

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from labtrack.core.history import audited
+from labtrack.measurements.blobs import blob_path
 from labtrack.samples.models import Sample
 
 
@@ -64,11 +65,6 @@ class Measurement(models.Model):
     def sample_age_days(self) -> float:
         """The sample's age when measured, derived from its ageing/preparation date."""
         return self.sample.age_days(self.measured_at)
-
-
-def blob_path(sha256: str) -> str:
-    """Where a blob with this checksum lives under MEDIA_ROOT (content-addressed)."""
-    return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 class RawFile(models.Model):

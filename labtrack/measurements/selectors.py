@@ -6,7 +6,7 @@ from collections import OrderedDict
 from django.db.models import Prefetch, QuerySet
 
 from labtrack.core.errors import NotFoundForUser
-from labtrack.core.permissions import visible_projects
+from labtrack.samples.permissions import visible_projects
 from labtrack.measurements.models import Instrument, Measurement, RawFile, Technique
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from labtrack.core.admin_readonly import ReadOnlyAdminMixin
 from labtrack.samples.models import Batch, Membership, Project, Sample, SynthesisProtocol
 
 
@@ -21,14 +22,16 @@ class SynthesisProtocolAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(SimpleHistoryAdmin):
+class BatchAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Read-only: edits after review need a reason, which only the pages ask for."""
+
     list_display = ("code", "project", "synthesised_at", "opa_concentration_molar", "reaction_duration_s", "status")
     list_filter = ("project", "status", "protocol")
     search_fields = ("code", "notes")
 
 
 @admin.register(Sample)
-class SampleAdmin(SimpleHistoryAdmin):
+class SampleAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "batch", "form", "prepared_at", "ageing_started_at", "parent")
     list_filter = ("form", "atmosphere")
     search_fields = ("code", "batch__code")

@@ -5,10 +5,11 @@ from typing import Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from labtrack.core.edits import locked_update
-from labtrack.core.permissions import require
+from labtrack.core.records import of_record_q
+from labtrack.samples.permissions import require
 from labtrack.core.roles import Action, Role
 from labtrack.samples.models import Batch, Membership, Project, Sample, SynthesisProtocol
 
@@ -85,6 +86,20 @@ def _check_code_free(model, code: str, exclude_pk: int | None = None) -> str:
     return code
 
 
+def _save_new_with_code(obj: Batch | Sample) -> None:
+    """Insert a batch or sample whose code was checked free. Two requests may pass that
+    check at once; the case-insensitive unique index lets one insert win and the other
+    is told the usual duplicate-code message (never an HTTP 500)."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        model = type(obj)
+        if model.objects.filter(code__iexact=obj.code).exists():
+            _check_code_free(model, obj.code)  # raises the duplicate-code ValidationError
+        raise
+
+
 def batch_create(*, user, project: Project, code: str, **fields: Any) -> Batch:
     """Record a synthesis. Raises ValidationError (nothing saved) on a duplicate code,
     a negative amount or extra parameters that do not fit the protocol."""
@@ -94,20 +109,19 @@ def batch_create(*, user, project: Project, code: str, **fields: Any) -> Batch:
         raise TypeError(f"unknown batch fields: {sorted(unknown)}")
     _check_non_negative(fields)
     _check_extra_parameters(fields.get("protocol"), fields.get("extra_parameters") or {})
-    with transaction.atomic():
-        batch = Batch(project=project, code=_check_code_free(Batch, code), **fields)
-        if batch.operator is None:
-            batch.operator = user
-        batch.full_clean(validate_constraints=False)
-        batch.save()
+    code = _check_code_free(Batch, code)
+    batch = Batch(project=project, code=code, **fields)
+    if batch.operator is None:
+        batch.operator = user
+    batch.full_clean(validate_constraints=False)
+    _save_new_with_code(batch)
     return batch
 
 
 def batch_has_review(batch: Batch) -> bool:
-    """True when an analyst has signed off a result of this batch (edits need a reason)."""
-    from labtrack.analyses.models import ReviewState
-
-    return batch.runs.filter(review_state=ReviewState.ACCEPTED).exists()
+    """True when the batch has results of record (an analyst signed them off), so edits
+    need a reason. Reads the rule through the reverse relation: no analyses import."""
+    return batch.runs.filter(of_record_q()).exists()
 
 
 def require_reason_if_reviewed(batch: Batch, reason: str, what: str) -> None:
@@ -154,10 +168,9 @@ def sample_create(*, user, batch: Batch, code: str, form: str, **fields: Any) ->
         raise TypeError(f"unknown sample fields: {sorted(unknown)}")
     _check_non_negative(fields)
     _check_lineage(None, batch, fields.get("parent"))
-    with transaction.atomic():
-        sample = Sample(batch=batch, code=_check_code_free(Sample, code), form=form, **fields)
-        sample.full_clean(validate_constraints=False)
-        sample.save()
+    sample = Sample(batch=batch, code=_check_code_free(Sample, code), form=form, **fields)
+    sample.full_clean(validate_constraints=False)
+    _save_new_with_code(sample)
     return sample
 
 

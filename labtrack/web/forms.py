@@ -6,10 +6,10 @@ from typing import Any
 
 from django import forms
 
-from labtrack.analyses import adapters
+from labtrack.analyses.selectors import routine_parameters
 from labtrack.measurements.models import Instrument, Technique
 from labtrack.samples.models import Batch, BatchStatus, Sample, SynthesisProtocol
-from labtrack.samples.selectors import BatchFilters
+from labtrack.insights.batch_list import BatchFilters
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -164,7 +164,7 @@ class RefitForm(forms.Form):
 
     def __init__(self, *args, routine: str, current: dict[str, Any], **kwargs):
         super().__init__(*args, **kwargs)
-        self.specs = adapters.routine_parameters(routine)
+        self.specs = routine_parameters(routine)
         for name, spec in self.specs.items():
             type_name = spec.get("type", "str")
             default = spec.get("default")
@@ -190,7 +190,7 @@ class RefitForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
+    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject"), ("retract", "Retract")])
     reason = forms.CharField(required=False, max_length=2000)
 
 

@@ -2,8 +2,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from labtrack.insights import views as insights
-from labtrack.web.views import accounts, batches, measurements, runs, samples
+from labtrack.web.views import trends as insights
+from labtrack.web.views import accounts, batches, exports, measurements, runs, samples
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -30,5 +30,6 @@ urlpatterns = [
     path("runs/<int:pk>/refit/", runs.run_refit, name="run_refit"),
     path("review/", runs.review_queue, name="review_queue"),
     path("trends/", insights.trends, name="trends"),
+    path("results.csv", exports.results_csv, name="results_csv"),
     path("trends/figure.svg", insights.trends_figure, name="trends_figure"),
 ]

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 def lab(members, project):
     from django.utils import timezone
 
-    from labtrack.analyses.services import run_review
+    from labtrack.analyses.review import run_review
     from labtrack.samples.models import SynthesisProtocol
     from tests.labtrack.factories import make_batch, make_sample, make_succeeded_run
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
-from labtrack.measurements.services import Upload, measurement_create
+from labtrack.analyses.pipeline import Upload, measurement_upload
 from tests.conftest import WorkerProcess, skip_or_fail, wait_for
 from tests.labtrack.factories import make_batch, make_sample
 
@@ -42,7 +42,7 @@ def _files_by_technique(tmp: Path) -> dict[str, Path]:
 
 def _upload(user, sample, technique: str, path: Path):
     with open(path, "rb") as fh:
-        return measurement_create(user=user, sample=sample, technique=technique.split("-")[0],
+        return measurement_upload(user=user, sample=sample, technique=technique.split("-")[0],
                                   uploads=[Upload(path.name, fh)])
 
 
@@ -204,7 +204,7 @@ def _named(data: bytes, name: str):
 def test_two_analysts_accepting_at_once_record_one_decision(lab):
     from django.db import connection
 
-    from labtrack.analyses.services import run_review
+    from labtrack.analyses.review import run_review
     from labtrack.core.errors import Conflict
     from tests.labtrack.factories import make_succeeded_run
 

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from labtrack.core.selectors import SESSION_PROJECT_KEY, memberships_for
+from labtrack.samples.memberships import SESSION_PROJECT_KEY, memberships_for
 from labtrack.web.views.common import safe_next
 
 

@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from labtrack.analyses import selectors as run_selectors
-from labtrack.core.selectors import user_can as can
+from labtrack.insights import batch_list as listing
+from labtrack.samples.memberships import user_can as can
 from labtrack.core.roles import Action
-from labtrack.core.selectors import current_project_for, memberships_for
+from labtrack.samples.memberships import current_project_for, memberships_for
 from labtrack.core.roles import role_allows
 from labtrack.measurements import selectors as measurement_selectors
 from labtrack.samples import selectors, services
+from labtrack.samples.models import Project
 from labtrack.samples.services import batch_has_review
 from labtrack.web.forms import BatchFilterForm, BatchForm
 from labtrack.web.views.common import apply_errors, page
@@ -36,10 +38,10 @@ def _filtered(request):
 @page
 def batch_list(request):
     form, filters, current = _filtered(request)
-    qs = selectors.batch_list(user=request.user, filters=filters)
+    qs = listing.batch_list(user=request.user, filters=filters)
     paginator = Paginator(qs, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
-    batches = selectors.attach_page_data(list(page_obj.object_list))
+    batches = listing.attach_page_data(list(page_obj.object_list))
     return render(request, "web/batch_list.html", {
         "form": form, "page_obj": page_obj, "batches": batches, "current": current,
         "filtered": form.has_filters(), "sort": filters.sort,
@@ -56,8 +58,8 @@ class _Echo:
 def batch_list_csv(request):
     """The filtered list (every page) as CSV."""
     _, filters, _ = _filtered(request)
-    qs = selectors.batch_list(user=request.user, filters=filters)
-    rows = selectors.batch_csv_rows(selectors.attach_page_data(list(qs)))
+    qs = listing.batch_list(user=request.user, filters=filters)
+    rows = listing.batch_csv_rows(listing.attach_page_data(list(qs)))
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="batches.csv"'
@@ -101,8 +103,6 @@ def batch_create(request):
                "synthesised_at": timezone.localtime().replace(second=0, microsecond=0)}
     form = BatchForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
-        from labtrack.samples.models import Project
-
         project = Project.objects.get(pk=form.cleaned_data["project"])
         try:
             batch = services.batch_create(user=request.user, project=project, code=form.cleaned_data["code"],

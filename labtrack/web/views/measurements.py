@@ -10,16 +10,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from labtrack.analyses.adapters import KIND_TECHNIQUE
-from labtrack.core.selectors import user_can as can
+from labtrack.analyses.pipeline import measurement_upload
 from labtrack.core.roles import Action
 from labtrack.measurements import selectors as measurement_selectors
 from labtrack.measurements import services
-from labtrack.measurements.models import Technique
-from labtrack.measurements.services import Upload
-from labtrack.samples import selectors as sample_selectors
-from labtrack.samples.models import Sample
+from labtrack.measurements.blobs import blob_full_path
+from labtrack.measurements.ingest import Upload, technique_of_files
 from labtrack.measurements.services import measurement_update
+from labtrack.samples import selectors as sample_selectors
+from labtrack.samples.memberships import user_can as can
+from labtrack.samples.models import Sample
 from labtrack.samples.services import batch_has_review
 from labtrack.web.forms import MeasurementEditForm, MeasurementForm
 from labtrack.web.views.common import apply_errors, page
@@ -49,17 +49,6 @@ def _split_errors(exc: ValidationError, names: set[str]) -> tuple[dict[str, list
     return per_file, other
 
 
-def _technique_of(detected: list[dict]) -> tuple[str, str]:
-    """(technique, problem) inferred from the detection of every file."""
-    found = {d["technique"] for d in detected}
-    if len(found) == 1 and "" not in found:
-        return found.pop(), ""
-    if "" in found:
-        return "", "LabTrack cannot tell which technique some files belong to; choose it."
-    labels = ", ".join(sorted(Technique(t).label for t in found))
-    return "", f"The files come from different techniques ({labels}); upload them as separate measurements."
-
-
 @page
 def measurement_create(request, code: str):
     batch = _editable_batch(request, code)
@@ -86,12 +75,12 @@ def measurement_create(request, code: str):
             try:
                 if not technique:
                     detected = services.detect_uploads(uploads=uploads)
-                    technique, problem = _technique_of(detected)
+                    technique, problem = technique_of_files(detected)
                     if problem:
                         form.add_error("technique", problem)
                         context["detected"] = detected
                 if technique:
-                    measurement = services.measurement_create(
+                    measurement = measurement_upload(
                         user=request.user, sample=form.cleaned_data["sample"], technique=technique,
                         uploads=uploads, instrument=form.cleaned_data["instrument"],
                         measured_at=form.cleaned_data["measured_at"], label=form.cleaned_data["label"],
@@ -123,17 +112,8 @@ def measurement_detect(request, code: str):
         if other:
             per_file[""] = other
         return JsonResponse({"files": [], "errors": per_file}, status=400)
-    technique, problem = _technique_of(detected)
-    for d in detected:
-        d["technique_label"] = Technique(d["technique"]).label if d["technique"] else "unknown"
-        d["routine"] = _default_routine(d["kind"])
+    technique, problem = technique_of_files(detected)
     return JsonResponse({"files": detected, "technique": technique, "problem": problem, "errors": {}})
-
-
-def _default_routine(kind: str) -> str:
-    from labtrack.analyses.adapters import default_routine
-
-    return default_routine(kind) or ""
 
 
 @page
@@ -167,7 +147,7 @@ def measurement_edit(request, pk: int):
 def raw_file_download(request, pk: int):
     """The exact stored bytes under their original name; the checksum in a header."""
     raw = measurement_selectors.raw_file_get(user=request.user, pk=pk)
-    path = services.blob_full_path(raw.sha256)
+    path = blob_full_path(raw.sha256)
     if not os.path.exists(path):
         raise Http404(f"The stored bytes of {raw.original_name} are missing; tell the administrator.")
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=raw.original_name,
@@ -175,5 +155,3 @@ def raw_file_download(request, pk: int):
     response["X-Checksum-SHA256"] = raw.sha256
     return response
 
-
-__all__ = ["measurement_create", "measurement_detect", "measurement_edit", "raw_file_download", "KIND_TECHNIQUE"]

@@ -12,13 +12,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from labtrack.analyses import adapters, services
-from labtrack.analyses import selectors
-from labtrack.analyses.models import ReviewState, RunStatus
+from labtrack.analyses import review, selectors, services
+from labtrack.analyses.models import RunStatus
 from labtrack.core.errors import Conflict
-from labtrack.core.selectors import user_can as can
 from labtrack.core.roles import Action
-from labtrack.measurements.services import blob_full_path
+from labtrack.samples.memberships import user_can as can
 from labtrack.web.forms import RefitForm, ReviewForm
 from labtrack.web.templatetags.labtrack_web import card_quantities, quantity_text
 from labtrack.web.views.common import error_text, page, safe_next
@@ -31,17 +29,20 @@ def _page_context(request, pk: int, refit_form=None, preview=None, preview_error
     if can_refit and refit_form is None:
         try:
             refit_form = RefitForm(routine=run.routine, current=run.parameters or {})
-        except adapters.UserInputError:
+        except ValidationError:
             refit_form, can_refit = None, False  # the routine is no longer installed
     can_review = can(request.user, run.project, Action.REVIEW)
+    transitions = review.allowed_transitions(run) if can_review else []
     return {
         **data,
-        "refit_form": refit_form if can_refit else None,
+        "refit_form": refit_form if can_refit and run.is_current else None,
         "preview": preview,
         "preview_error": preview_error,
         "can_review": can_review,
         "own_run": run.requested_by_id == request.user.pk,
-        "reviewable": can_review and run.status == RunStatus.SUCCEEDED and run.review_state == ReviewState.PENDING,
+        "reviewable": "accept" in transitions,
+        "retractable": "retract" in transitions,
+        "newest_version": None if run.is_current else services.run_newest_version(run),
         "next": safe_next(request, ""),
     }
 
@@ -101,23 +102,26 @@ def run_thumbnail(request, pk: int):
 @page
 @require_POST
 def run_review(request, pk: int):
-    """Accept, or reject with a reason; a second reviewer is told who decided first."""
+    """Accept, reject or retract (both with a reason); a second reviewer is told who
+    decided first, and a superseded run is refused with the run that replaced it."""
     run = selectors.run_get(user=request.user, pk=pk)
     form = ReviewForm(request.POST)
     back = safe_next(request, reverse("run_detail", args=[run.pk]))
     if not form.is_valid():
-        messages.error(request, "Choose accept or reject.")
+        messages.error(request, "Choose accept, reject or retract.")
         return redirect(back)
-    accept = form.cleaned_data["decision"] == "accept"
+    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
     try:
-        services.run_review(run=run, reviewer=request.user, accept=accept, reason=form.cleaned_data["reason"])
+        if decision == "retract":
+            review.run_retract(run=run, user=request.user, reason=reason)
+        else:
+            review.run_review(run=run, reviewer=request.user, accept=decision == "accept", reason=reason)
     except Conflict as exc:
         messages.warning(request, str(exc))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, f"Run #{run.pk} ({run.routine}) of {run.batch.code} "
-                                  f"{'accepted' if accept else 'rejected'}.")
+        messages.success(request, f"Run #{run.pk} ({run.routine}) of {run.batch.code} {review.PAST_TENSE[decision]}.")
     return redirect(back)
 
 
@@ -134,31 +138,18 @@ def run_refit(request, pk: int):
         return render(request, "web/run_detail.html", _page_context(request, pk, refit_form=form), status=400)
     raw = form.raw_parameters()
     try:
-        parameters = adapters.check_parameters(run.routine, raw)
-    except adapters.UserInputError as exc:
+        if request.POST.get("action") == "save":
+            new = services.run_refit(run=run, user=request.user, parameters=raw)
+            messages.success(request, f"Re-fit queued as run #{new.pk}; once accepted it supersedes run #{run.pk}.")
+            return redirect("run_detail", pk=new.pk)
+        outcome = services.run_preview(run=run, user=request.user, parameters=raw)
+    except (ValidationError, PermissionDenied) as exc:
         return render(request, "web/run_detail.html",
-                      _page_context(request, pk, refit_form=form, preview_error=str(exc)), status=400)
-    if request.POST.get("action") == "save":
-        try:
-            new = services.run_refit(run=run, user=request.user, parameters=parameters)
-        except (ValidationError, PermissionDenied) as exc:
-            return render(request, "web/run_detail.html",
-                          _page_context(request, pk, refit_form=form, preview_error=error_text(exc)), status=400)
-        messages.success(request, f"Re-fit queued as run #{new.pk}; it supersedes run #{run.pk}.")
-        return redirect("run_detail", pk=new.pk)
-    files = [(blob_full_path(f["sha256"]), f["name"]) for f in run.input_files or []]
-    try:
-        outcome = adapters.execute(run.routine, files, parameters)
-    except adapters.UserInputError as exc:
-        return render(request, "web/run_detail.html",
-                      _page_context(request, pk, refit_form=form, preview_error=str(exc)), status=400)
-    except Exception as exc:  # a routine bug must not 500 the page; the message helps report it
-        return render(request, "web/run_detail.html", _page_context(
-            request, pk, refit_form=form, preview_error=f"The routine stopped: {type(exc).__name__}: {exc}"), status=400)
+                      _page_context(request, pk, refit_form=form, preview_error=error_text(exc)), status=400)
     preview = {
         "figure_data_uri": "data:image/svg+xml;base64," + base64.b64encode(outcome.figure_svg.encode()).decode(),
         "quantities": [SimpleNamespace(**row) for row in outcome.quantities],
-        "warnings": outcome.result.get("warnings", []),
+        "warnings": outcome.warnings,
     }
     return render(request, "web/run_detail.html", _page_context(request, pk, refit_form=form, preview=preview))
 

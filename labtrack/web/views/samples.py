@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from labtrack.core.selectors import user_can as can
+from labtrack.samples.memberships import user_can as can
 from labtrack.core.roles import Action
 from labtrack.samples import selectors, services
 from labtrack.samples.services import batch_has_review

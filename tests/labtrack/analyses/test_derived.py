@@ -5,10 +5,10 @@ import io
 import pytest
 
 from analysis.synthetic import paper
-from labtrack.analyses import adapters
+from labtrack import engine
 from labtrack.analyses.derived import derived_runs_request
 from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
-from tests.labtrack.factories import make_batch, make_succeeded_run
+from tests.labtrack.factories import mark_accepted, make_batch, make_succeeded_run
 
 
 def _accepted_deconvolution(batch, requester, code):
@@ -18,7 +18,7 @@ def _accepted_deconvolution(batch, requester, code):
                   for i, line in enumerate(paper.TABLE2[code], start=1)]
     run = AnalysisRun.objects.create(
         project=batch.project, batch=batch, routine="nmr.deconvolve", requested_by=requester,
-        status=RunStatus.SUCCEEDED, review_state=ReviewState.ACCEPTED,
+        status=RunStatus.SUCCEEDED, review_state=ReviewState.ACCEPTED, reviewer=requester,
         result={"routine": "nmr.deconvolve", "components": components})
     return run
 
@@ -28,7 +28,7 @@ def _lab(members, project, codes):
     for code in codes:
         batch = make_batch(members["chemist"], project, code=code)
         saxs = make_succeeded_run(batch, members["chemist"], value=paper.TABLE1_BY_CODE[code].mean_diameter_nm)
-        AnalysisRun.objects.filter(pk=saxs.pk).update(review_state=ReviewState.ACCEPTED)
+        mark_accepted(saxs, members["analyst"])
         _accepted_deconvolution(batch, members["chemist"], code)
         batches[code] = batch
     return batches
@@ -49,7 +49,7 @@ def test_layer_model_parameters_reproduce_the_papers_depths(members, project, dj
     batches = _lab(members, project, ("NC12.8", "NC9.9", "NC8.9", "NC10.4"))
     with django_capture_on_commit_callbacks(execute=False):
         (run,) = derived_runs_request(batch=batches["NC9.9"], user=members["analyst"])
-    outcome = adapters.execute(run.routine, [], run.parameters)
+    outcome = engine.execute(run.routine, [], run.parameters)
     q = outcome.result["quantities"]
     assert q["core_boundary_depth_nm"]["value"] == pytest.approx(paper.LAYER_CORE_DEPTH_NM, abs=0.5)
     assert q["middle_boundary_depth_nm"]["value"] == pytest.approx(paper.LAYER_SURFACE_DEPTH_NM, abs=0.3)
@@ -66,7 +66,7 @@ def test_31p_measurement_with_reference_requests_quantification(members, project
                                                                  django_capture_on_commit_callbacks):
     from analysis.synthetic.nmr import write_p31_pair
     from analysis.synthetic.topspin import zip_folder
-    from labtrack.measurements.services import Upload, measurement_create
+    from labtrack.analyses.pipeline import Upload, measurement_upload
     from tests.labtrack.factories import make_sample
 
     chemist = members["chemist"]
@@ -79,7 +79,7 @@ def test_31p_measurement_with_reference_requests_quantification(members, project
     def upload(sample, folder, name, **kw):
         path = zip_folder(folder, tmp_path / name)
         with open(path, "rb") as fh:
-            return measurement_create(user=chemist, sample=sample, technique="nmr",
+            return measurement_upload(user=chemist, sample=sample, technique="nmr",
                                       uploads=[Upload(name, io.BytesIO(fh.read()))], **kw)
 
     with django_capture_on_commit_callbacks(execute=False):
@@ -87,8 +87,8 @@ def test_31p_measurement_with_reference_requests_quantification(members, project
         measured = upload(nc, sample_dir, "p31.zip", reference=reference)
     run = measured.runs.get(routine="nmr.quantify")
     assert list(run.extra_measurements.all()) == [reference]
-    files = [(f"{__import__('labtrack.measurements.services', fromlist=['x']).blob_full_path(f['sha256'])}", f["name"])
+    files = [(f"{__import__('labtrack.measurements.blobs', fromlist=['x']).blob_full_path(f['sha256'])}", f["name"])
              for f in run.input_files]
-    outcome = adapters.execute(run.routine, files, run.parameters)
+    outcome = engine.execute(run.routine, files, run.parameters)
     wt = outcome.result["quantities"]["ligand_wt_percent"]["value"]
     assert wt == pytest.approx(paper.OPA_WT_PERCENT_NC83, rel=0.10)

@@ -3,7 +3,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from labtrack.analyses.models import ReviewState
-from labtrack.analyses.services import run_review
+from labtrack.analyses.review import run_review
 from labtrack.core.errors import Conflict
 from tests.labtrack.factories import make_batch, make_succeeded_run
 

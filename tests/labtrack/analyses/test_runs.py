@@ -114,9 +114,9 @@ def test_fit_error_names_the_file_as_uploaded(tmp_path):
     """A routine's complaint about its input names the upload, not the worker's temp path."""
     from analysis.result import InputError
     from analysis.synthetic.saxs import write_saxs_curve
-    from labtrack.analyses import adapters
+    from labtrack import engine
 
     blob = write_saxs_curve(tmp_path / "blob", "NC8.3")
     with pytest.raises(InputError) as exc:
-        adapters.execute("saxs.size_distribution", [(str(blob), "NC8.3.dat")], {"q_min_per_nm": 50.0})
+        engine.execute("saxs.size_distribution", [(str(blob), "NC8.3.dat")], {"q_min_per_nm": 50.0})
     assert str(exc.value) == "NC8.3.dat: only 0 points in the chosen q-range; at least 10 are needed"

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from analysis.synthetic.saxs import write_saxs_curve
 from labtrack.analyses.models import AnalysisRun, ReviewState
 from labtrack.measurements.models import Measurement
-from tests.labtrack.factories import make_batch, make_sample, make_succeeded_run
+from tests.labtrack.factories import mark_accepted, make_batch, make_sample, make_succeeded_run
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_quantities_query_across_batches(api, members, project):
     for code, value in (("NC12.8", 12.8), ("NC6.4", 6.4)):
         run = make_succeeded_run(make_batch(members["chemist"], project, code=code), members["chemist"], value=value)
         if code == "NC12.8":
-            AnalysisRun.objects.filter(pk=run.pk).update(review_state=ReviewState.ACCEPTED)
+            mark_accepted(run, members["analyst"])
     api.force_authenticate(members["viewer"])
     rows = api.get("/api/v1/quantities/?name=mean_diameter_nm&accepted=1").json()["results"]
     assert [(r["batch"], r["value"]) for r in rows] == [("NC12.8", 12.8)]
@@ -89,7 +89,8 @@ def test_quantities_query_across_batches(api, members, project):
 def test_instrument_calibration_from_accepted_profile(members, batch):
     from django.core.exceptions import ValidationError
 
-    from labtrack.measurements.services import instrument_calibrate_from_run, instrument_create
+    from labtrack.analyses.calibration import instrument_calibrate_from_run
+    from labtrack.measurements.services import instrument_create
 
     d8 = instrument_create(name="D8", technique="xrd", calibration={"instrument_fwhm_deg": 0.06})
     run = AnalysisRun.objects.create(
@@ -99,7 +100,7 @@ def test_instrument_calibration_from_accepted_profile(members, batch):
                                                     "instrument_eta": 0.31}.items()}})
     with pytest.raises(ValidationError, match="accepted"):
         instrument_calibrate_from_run(instrument=d8, run=run, user=members["manager"])
-    AnalysisRun.objects.filter(pk=run.pk).update(review_state=ReviewState.ACCEPTED)
+    mark_accepted(run, members["analyst"])
     run.refresh_from_db()
     d8 = instrument_calibrate_from_run(instrument=d8, run=run, user=members["manager"])
     assert d8.calibration["caglioti"] == {"U": 0.004, "V": -0.001, "W": 0.002}

@@ -3,7 +3,7 @@ import pytest
 from django.core.management import call_command
 
 from analysis.synthetic import paper
-from labtrack.core.demo import AGED_CODES, BULK_CODE, seed_demo
+from labtrack.operations.demo import AGED_CODES, BULK_CODE, seed_demo
 from labtrack.measurements.models import Measurement, RawFile
 from labtrack.samples.models import Batch, Membership, Sample
 

@@ -5,9 +5,10 @@ import pytest
 from django.urls import reverse
 
 from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
+from labtrack.analyses.review import run_accept
 from labtrack.insights.selectors import quantity_points
 from labtrack.measurements.models import Measurement
-from tests.labtrack.factories import make_batch, make_sample, make_succeeded_run
+from tests.labtrack.factories import mark_accepted, make_batch, make_sample, make_succeeded_run
 
 
 def _bulk_fraction(batch, sample, requester, days: float, percent: float, review=ReviewState.ACCEPTED):
@@ -16,7 +17,8 @@ def _bulk_fraction(batch, sample, requester, days: float, percent: float, review
                                              measured_at=sample.age_started_at + timedelta(days=days))
     run = AnalysisRun.objects.create(project=batch.project, batch=batch, measurement=measurement,
                                      routine="nmr.deconvolve", requested_by=requester,
-                                     status=RunStatus.SUCCEEDED, review_state=review)
+                                     status=RunStatus.SUCCEEDED, review_state=review,
+                                     reviewer=None if review == ReviewState.PENDING else requester)
     Quantity.objects.create(run=run, name="integral_percent", value=percent, stderr=0.5, unit="%",
                             component_label="c2", assignment="bulk")
     return run
@@ -40,17 +42,23 @@ def test_ageing_series_has_age_and_value(members, ageing):
 
 def test_rejected_and_superseded_fits_do_not_count(members, ageing):
     batch, aged, runs = ageing
-    AnalysisRun.objects.filter(pk=runs[0].pk).update(review_state=ReviewState.REJECTED)
-    newer = make_succeeded_run(batch, members["chemist"], routine="nmr.deconvolve")
-    newer.supersedes = runs[1]
-    newer.save()
+    AnalysisRun.objects.filter(pk=runs[0].pk).update(review_state=ReviewState.REJECTED, review_reason="phase")
+    refit = make_succeeded_run(batch, members["chemist"], routine="nmr.deconvolve")
+    AnalysisRun.objects.filter(pk=refit.pk).update(supersedes=runs[1], measurement=runs[1].measurement)
+    Quantity.objects.create(run=refit, name="integral_percent", value=22.5, stderr=0.5, unit="%",
+                            component_label="c2", assignment="bulk")
+    # A pending re-fit does not displace its accepted parent ...
     points = quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk")
-    assert [p.value for p in points] == [28.0]
+    assert sorted(p.value for p in points) == [21.0, 28.0]
+    # ... its acceptance supersedes it.
+    run_accept(run=AnalysisRun.objects.get(pk=refit.pk), reviewer=members["analyst"])
+    points = quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk")
+    assert sorted(p.value for p in points) == [22.5, 28.0]
 
 
 def test_pending_fits_only_on_request(members, ageing):
     batch, aged, runs = ageing
-    AnalysisRun.objects.filter(pk=runs[2].pk).update(review_state=ReviewState.PENDING)
+    AnalysisRun.objects.filter(pk=runs[2].pk).update(review_state=ReviewState.PENDING, reviewer=None)
     assert len(quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk")) == 2
     assert len(quantity_points(user=members["viewer"], name="integral_percent", assignment="bulk",
                                accepted_only=False)) == 3
@@ -62,7 +70,7 @@ def test_against_diameter_uses_the_batch_size_fit(members, project):
         make_succeeded_run(batch, members["chemist"], value=diameter)
         xps = make_succeeded_run(batch, members["chemist"], routine="xps.atomic_ratios")
         Quantity.objects.filter(run=xps).update(name="cs_pb", value=cs_pb, unit="")
-        AnalysisRun.objects.filter(pk=xps.pk).update(review_state=ReviewState.ACCEPTED)
+        mark_accepted(xps, members["analyst"])
     points = quantity_points(user=members["viewer"], name="cs_pb", x="diameter_nm")
     assert sorted((p.x, p.value) for p in points) == [(6.4, 0.84), (12.8, 0.96)]
 

@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from analysis.synthetic.pl import write_pl_spectrum
 from analysis.synthetic.saxs import write_saxs_curve
 from labtrack.measurements.models import Measurement, RawFile
-from labtrack.measurements.services import Upload, blob_full_path, measurement_create, raw_file_verify
+from labtrack.analyses.pipeline import Upload, measurement_upload
+from labtrack.measurements.blobs import blob_full_path
+from labtrack.measurements.services import raw_file_verify
 from tests.labtrack.factories import make_batch, make_sample
 
 
@@ -23,7 +25,7 @@ def saxs_bytes(tmp_path):
 
 
 def upload(user, sample, technique, name, data, **kwargs):
-    return measurement_create(user=user, sample=sample, technique=technique,
+    return measurement_upload(user=user, sample=sample, technique=technique,
                               uploads=[Upload(name, io.BytesIO(data))], request_analyses=False, **kwargs)
 
 
@@ -62,7 +64,7 @@ def test_empty_file_is_refused_and_nothing_saved(members, sample):
 def test_unreadable_file_among_good_ones_saves_nothing(members, sample, saxs_bytes):
     uploads = [Upload("good.dat", io.BytesIO(saxs_bytes)), Upload("junk.dat", io.BytesIO(b"hello\nworld\n"))]
     with pytest.raises(ValidationError) as exc:
-        measurement_create(user=members["chemist"], sample=sample, technique="saxs", uploads=uploads,
+        measurement_upload(user=members["chemist"], sample=sample, technique="saxs", uploads=uploads,
                            request_analyses=False)
     assert list(exc.value.message_dict) == ["junk.dat"]
     assert "junk.dat" in exc.value.message_dict["junk.dat"][0]
@@ -100,7 +102,7 @@ def test_age_at_measurement_is_derived(members, sample, saxs_bytes):
 
 def test_upload_requests_default_run(members, sample, saxs_bytes, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        m = measurement_create(user=members["chemist"], sample=sample, technique="saxs",
+        m = measurement_upload(user=members["chemist"], sample=sample, technique="saxs",
                                uploads=[Upload("a.dat", io.BytesIO(saxs_bytes))])
     run = m.runs.get()
     assert run.routine == "saxs.size_distribution" and run.is_automatic

@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from labtrack.analyses.services import run_review
-from labtrack.measurements.services import Upload, measurement_create
+from labtrack.analyses.review import run_review
+from labtrack.analyses.pipeline import Upload, measurement_upload
 from labtrack.samples.models import Batch, Sample
 from tests.labtrack.factories import make_batch, make_sample, make_succeeded_run
 
@@ -40,7 +40,7 @@ def test_filters_by_opa_duration_status_and_date(login, members, project, batch)
 
 def test_filters_by_technique_and_review_state(login, members, project, batch, sample, saxs_csv_bytes):
     other = make_batch(members["chemist"], project, code="NC-NONE")
-    measurement_create(user=members["chemist"], sample=sample, technique="saxs",
+    measurement_upload(user=members["chemist"], sample=sample, technique="saxs",
                        uploads=[Upload("c.csv", io.BytesIO(saxs_csv_bytes))], request_analyses=False)
     run = make_succeeded_run(other, members["chemist"])
     client = login(members["viewer"])

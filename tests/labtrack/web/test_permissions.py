@@ -74,10 +74,10 @@ def test_viewer_cannot_review(login, members, batch):
 
 
 def test_raw_file_of_other_project_is_404(login, outsider, members, sample, saxs_csv_bytes):
-    from labtrack.measurements.services import Upload, measurement_create
+    from labtrack.analyses.pipeline import Upload, measurement_upload
     import io
 
-    m = measurement_create(user=members["chemist"], sample=sample, technique="saxs",
+    m = measurement_upload(user=members["chemist"], sample=sample, technique="saxs",
                            uploads=[Upload("c.csv", io.BytesIO(saxs_csv_bytes))], request_analyses=False)
     raw = m.raw_files.get()
     assert login(outsider).get(reverse("raw_file_download", args=[raw.pk])).status_code == 404

@@ -6,16 +6,17 @@ import io
 import pytest
 from django.urls import reverse
 
+from labtrack.analyses import review
 from labtrack.analyses import services as run_services
 from labtrack.analyses.models import AnalysisRun
-from labtrack.measurements.services import Upload, measurement_create
+from labtrack.analyses.pipeline import Upload, measurement_upload
 from tests.labtrack.factories import make_succeeded_run
 
 
 @pytest.fixture
 def tem_run(members, sample, tem_tif_bytes):
     """A real TEM particle-size run, executed in-process as the worker would."""
-    measurement_create(user=members["chemist"], sample=sample, technique="tem",
+    measurement_upload(user=members["chemist"], sample=sample, technique="tem",
                        uploads=[Upload("NC8.3_tem.tif", io.BytesIO(tem_tif_bytes))])
     run = AnalysisRun.objects.get()
     attempt = run_services.run_claim(run_id=run.pk, task_id="test")
@@ -80,7 +81,7 @@ def test_reject_without_reason_is_refused_with_a_message(login, members, batch):
 
 def test_second_reviewer_is_told_who_decided_first(login, members, batch, client):
     run = make_succeeded_run(batch, members["chemist"])
-    run_services.run_review(run=run, reviewer=members["analyst"], accept=True)
+    review.run_review(run=run, reviewer=members["analyst"], accept=True)
     response = login(members["analyst2"]).post(reverse("run_review", args=[run.pk]),
                                                {"decision": "reject", "reason": "bad baseline"}, follow=True)
     html = response.content.decode()
@@ -147,7 +148,7 @@ def test_review_queue_is_oldest_first_and_skips_own_and_superseded_runs(login, m
     old = make_succeeded_run(batch, members["chemist"])
     AnalysisRun.objects.filter(pk=second.pk).update(supersedes=old)
     accepted = make_succeeded_run(batch, members["chemist"])
-    run_services.run_review(run=accepted, reviewer=members["analyst2"], accept=True)
+    review.run_review(run=accepted, reviewer=members["analyst2"], accept=True)
     response = login(members["analyst"]).get(reverse("review_queue"))
     assert [r.pk for r in response.context["runs"]] == [first.pk, second.pk]
     assert response.context["own_pending"] == 1

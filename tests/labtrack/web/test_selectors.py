@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from labtrack.analyses.models import AnalysisRun, Quantity, RunStatus
 from labtrack.analyses.selectors import key_results
-from labtrack.analyses.services import run_review
+from labtrack.analyses.review import run_review
 from tests.labtrack.factories import make_succeeded_run
 
 
@@ -44,8 +44,10 @@ def test_xps_ratios_layer_fractions_and_nmr_diameter(members, batch):
         {"name": "volume_fraction", "value": 0.35, "component_label": "middle"}])
     results = _by_label(batch)
     assert [q.name for q in results["XPS ratios"].quantities] == ["cs_pb", "br_pb"]
-    assert [q.component_label for q in results["133Cs layer fractions"].quantities] == ["core", "middle"]
-    assert results["NMR-derived diameter"].quantities[0].value == 8.2
+    layer = results["133Cs layer fractions"].quantities
+    assert [(q.name, q.component_label) for q in layer] == [
+        ("nmr_diameter_nm", ""), ("volume_fraction", "core"), ("volume_fraction", "middle")]
+    assert layer[0].value == 8.2
 
 
 def test_list_valued_quantities_read_as_text():

@@ -112,9 +112,9 @@ def test_mixed_techniques_without_a_choice_ask_for_one(login, members, batch, sa
 def _measurement(members, sample, saxs_csv_bytes):
     import io
 
-    from labtrack.measurements.services import Upload, measurement_create
+    from labtrack.analyses.pipeline import Upload, measurement_upload
 
-    return measurement_create(user=members["chemist"], sample=sample, technique="saxs",
+    return measurement_upload(user=members["chemist"], sample=sample, technique="saxs",
                               uploads=[Upload("c.csv", io.BytesIO(saxs_csv_bytes))], request_analyses=False)
 
 
@@ -129,7 +129,7 @@ def test_measurement_edit_changes_label_and_keeps_files(login, members, batch, s
 
 
 def test_measurement_edit_after_review_needs_reason(login, members, batch, sample, saxs_csv_bytes):
-    from labtrack.analyses.services import run_review
+    from labtrack.analyses.review import run_review
     from tests.labtrack.factories import make_succeeded_run
 
     m = _measurement(members, sample, saxs_csv_bytes)

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Callable
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
 from analysis.synthetic import paper
 from labtrack.core.roles import Role
 from labtrack.measurements.models import Instrument, Measurement, Technique
-from labtrack.measurements.services import Upload, measurement_create
+from labtrack.analyses.pipeline import Upload, measurement_upload
 from labtrack.samples.models import Batch, Membership, Project, Sample, SampleForm, SynthesisProtocol
 
 DEMO_PASSWORDS = {
@@ -65,18 +66,37 @@ class DemoFile:
     write: Callable[[Path], Path]   # writes into a temp folder, returns the file to upload
 
 
+# What the demo's manager may do in /admin/: look at everything, and keep the reference
+# data (instruments, protocols, projects and their members) up to date. Batches, samples,
+# runs and raw files change only through the pages and services (review rules, reasons).
+MANAGER_ADMIN_CHANGES = ("instrument", "synthesisprotocol", "project", "membership")
+
+
 def _users():
     User = get_user_model()
     users = {}
     for role, password in DEMO_PASSWORDS.items():
         user, created = User.objects.get_or_create(
             username=role, defaults={"first_name": role.capitalize(), "last_name": "Demo",
-                                     "is_staff": role == "manager", "is_superuser": role == "manager"})
+                                     "is_staff": role == "manager"})
         if created:
             user.set_password(password)
-            user.save()
+        # A project manager, not a superuser: no account gets around the review rules.
+        user.is_superuser = False
+        user.save()
+        if role == "manager":
+            user.user_permissions.set(_manager_permissions())
         users[role] = user
     return users
+
+
+def _manager_permissions():
+    labtrack_apps = ("samples", "measurements", "analyses")
+    views = Permission.objects.filter(content_type__app_label__in=labtrack_apps, codename__startswith="view_")
+    changes = Permission.objects.filter(content_type__app_label__in=labtrack_apps,
+                                        codename__in=[f"{verb}_{model}" for model in MANAGER_ADMIN_CHANGES
+                                                      for verb in ("add", "change")])
+    return list(views) + list(changes)
 
 
 def _files_for(code: str) -> list[DemoFile]:
@@ -205,7 +225,7 @@ def seed_demo(*, request_analyses: bool = True, log: Callable[[str], None] = pri
             with tempfile.TemporaryDirectory(prefix="labtrack-demo-") as tmp:
                 path = Path(demo_file.write(Path(tmp)))
                 with open(path, "rb") as fh:
-                    measurement_create(
+                    measurement_upload(
                         user=users["chemist"], sample=sample, technique=demo_file.technique,
                         uploads=[Upload(path.name, fh)], instrument=instruments.get(demo_file.technique),
                         measured_at=measured_at, label=demo_file.label, request_analyses=request_analyses)

@@ -11,9 +11,10 @@ from labtrack.web.views.common import page
 
 
 def _query(request) -> dict:
-    name, _, assignment = request.GET.get("quantity", "").partition("|")
+    # quantity=name|assignment|routine (routine optional: all routines reporting the name)
+    name, assignment, routine = (request.GET.get("quantity", "").split("|") + ["", ""])[:3]
     x = request.GET.get("x", "age_days")
-    return {"name": name, "assignment": assignment, "x": x if x in X_AXES else "age_days",
+    return {"name": name, "assignment": assignment, "routine": routine, "x": x if x in X_AXES else "age_days",
             "accepted_only": request.GET.get("accepted", "1") == "1"}
 
 
@@ -43,8 +44,10 @@ def trend_svg(points: list[Point], query: dict) -> bytes:
     fig = Figure(figsize=(7.5, 4.2))
     ax = fig.subplots()
     by_batch: dict[str, list[Point]] = {}
+    several_routines = len({p.routine for p in points}) > 1
     for p in points:
-        by_batch.setdefault(p.batch, []).append(p)
+        # SAXS and TEM diameters of one batch are different series, never joined.
+        by_batch.setdefault(f"{p.batch} ({p.technique.upper()})" if several_routines else p.batch, []).append(p)
     for batch, series in by_batch.items():
         series.sort(key=lambda p: p.x)
         ax.errorbar([p.x for p in series], [p.value for p in series],

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from labtrack.core.roles import Action, Role, role_allows
+from labtrack.samples.models import Membership, Project
 
 
 def role_in(user, project) -> str | None:
@@ -13,8 +14,6 @@ def role_in(user, project) -> str | None:
         return None
     if user.is_superuser:
         return Role.MANAGER
-    from labtrack.samples.models import Membership
-
     project_id = project.pk if hasattr(project, "pk") else project
     return Membership.objects.filter(user=user, project_id=project_id).values_list("role", flat=True).first()
 
@@ -32,8 +31,6 @@ def require(user, project, action: str) -> None:
 
 
 def visible_projects(user) -> QuerySet:
-    from labtrack.samples.models import Project
-
     if user.is_superuser:
         return Project.objects.all()
     return Project.objects.filter(memberships__user=user)

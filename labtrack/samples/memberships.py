@@ -1,10 +1,11 @@
-"""Read-side queries shared across apps: the user's projects, the current project and the
-role-aware navigation every page shows."""
+"""The user's projects and roles, loaded once per request: the current project, and
+quick permission checks for showing or hiding controls."""
 from __future__ import annotations
 
 from typing import Any
 
-from labtrack.core.roles import Action, Role, role_allows
+from labtrack.core.roles import Role, role_allows
+from labtrack.samples.models import Membership, Project
 
 SESSION_PROJECT_KEY = "labtrack_project_id"
 
@@ -15,8 +16,6 @@ def memberships_for(user) -> list[dict[str, Any]]:
     cached = getattr(user, "_labtrack_memberships", None)
     if cached is not None:
         return cached
-    from labtrack.samples.models import Membership, Project
-
     if user.is_superuser:
         rows = [{"id": pk, "name": name, "role": Role.MANAGER.value}
                 for pk, name in Project.objects.order_by("name").values_list("pk", "name")]
@@ -57,30 +56,3 @@ def user_can(user, project, action: str) -> bool:
 def user_may_anywhere(user, action: str) -> bool:
     """True when `user` may do `action` in at least one of their projects."""
     return any(role_allows(p["role"], action) for p in memberships_for(user))
-
-
-def navigation_for(request) -> dict:
-    """Template context for the header: projects for the switcher, the current project,
-    the user's role in it and the links that role allows."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav": {"items": [], "projects": [], "current": None}}
-    from django.urls import reverse
-
-    current = current_project_for(request)
-    role = current["role"] if current else None
-    items = [{"label": "Batches", "url": reverse("batch_list"), "key": "batches"}]
-    if role_allows(role, Action.EDIT_SAMPLES):
-        items.append({"label": "New batch", "url": reverse("batch_create"), "key": "batch_create"})
-    if user_may_anywhere(user, Action.REVIEW):
-        items.append({"label": "Review queue", "url": reverse("review_queue"), "key": "review"})
-    items.append({"label": "Trends", "url": reverse("trends"), "key": "trends"})
-    return {"nav": {
-        "items": items,
-        "projects": memberships_for(user),
-        "current": current,
-        "role": role,
-        "role_label": Role(role).label if role else "",
-        "can_edit": role_allows(role, Action.EDIT_SAMPLES),
-        "can_review": role_allows(role, Action.REVIEW),
-    }}

@@ -1,4 +1,10 @@
-"""The only bridge between Django and the pure `analysis` package.
+"""The engine: the only module of `labtrack` that calls the pure `analysis` package
+(import-linter checks it). It knows no Django model: stored files come in as (path,
+original name) pairs, results go out as plain dicts and rows.
+
+What LabTrack knows about a technique (default routine per kind of data, headline
+quantities, calibration parameters, titles) is declared next to each routine in
+`analysis/` and read here from the registry.
 
 Blobs are stored under their checksum, with no name; `analysis` readers recognise files
 by name and content, so each input is materialised under its original name in a private
@@ -13,33 +19,50 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from analysis import io as readers
-from analysis.registry import all_routines, get_routine
+from analysis.data import technique_of_kind
+from analysis.registry import all_routines, default_routine_for, get_routine
 from analysis.result import InputError, Result, plain
 from analysis.runner import render_figures, run_files, sha256_of
 
-# Default routine for each kind of data, chosen when a measurement is saved.
-DEFAULT_ROUTINES = {
-    "nmr-1d": "nmr.deconvolve",
-    "nmr-pseudo2d": "nmr.t1",
-    "saxs-curve": "saxs.size_distribution",
-    "micrograph": "tem.particle_sizes",
-    "powder-pattern": "xrd.scherrer",
-    "xps-spectra": "xps.atomic_ratios",
-    "pl-spectrum": "pl.peak",
-}
-# Technique each kind of file belongs to (a SAXS curve uploaded as XPS is refused).
-KIND_TECHNIQUE = {
-    "nmr-1d": "nmr", "nmr-pseudo2d": "nmr", "saxs-curve": "saxs", "micrograph": "tem",
-    "powder-pattern": "xrd", "xps-spectra": "xps", "pl-spectrum": "pl",
-}
-# Instrument calibration keys a routine takes as parameters.
-CALIBRATION_PARAMS = {
-    "xrd.scherrer": ("caglioti", "instrument_fwhm_deg", "instrument_eta"),
-    "xps.atomic_ratios": ("rsf",),
-}
-
 UserInputError = InputError
 file_sha256 = sha256_of
+
+
+@dataclass(frozen=True)
+class RoutineInfo:
+    """What the application shows and does per routine (from analysis' registry)."""
+
+    name: str
+    technique: str
+    title: str
+    headline: tuple[str, ...]
+    headline_components: tuple[str, ...]
+    headline_order: int
+    calibration: tuple[str, ...]
+    derived: bool
+
+
+def routine_info(name: str) -> RoutineInfo:
+    r = get_routine(name)
+    return RoutineInfo(name=r.name, technique=r.technique, title=r.title, headline=r.headline,
+                       headline_components=r.headline_components, headline_order=r.headline_order,
+                       calibration=r.calibration, derived=r.derived)
+
+
+def routines_with_headline() -> list[RoutineInfo]:
+    """Routines that have headline numbers, in summary order."""
+    infos = [routine_info(name) for name in all_routines()]
+    return sorted((i for i in infos if i.headline or i.headline_components), key=lambda i: i.headline_order)
+
+
+def technique_of(kind: str) -> str:
+    """Technique a kind of file belongs to (a SAXS curve uploaded as XPS is refused)."""
+    return technique_of_kind(kind)
+
+
+def calibration_parameters(routine: str) -> tuple[str, ...]:
+    """Instrument calibration keys the routine takes as parameters."""
+    return get_routine(routine).calibration
 
 
 @dataclass
@@ -85,7 +108,8 @@ def inspect_file(path: str, original_name: str) -> FileInfo:
 
 
 def default_routine(kind: str) -> str | None:
-    return DEFAULT_ROUTINES.get(kind)
+    """The routine run automatically on a new file of this kind."""
+    return default_routine_for(kind)
 
 
 def routine_version(name: str) -> str:

@@ -1,7 +1,7 @@
 """`python manage.py seed_demo`: the paper's batches, samples and synthetic raw files."""
 from django.core.management.base import BaseCommand
 
-from labtrack.core.demo import DEMO_PASSWORDS, seed_demo
+from labtrack.operations.demo import DEMO_PASSWORDS, seed_demo
 
 
 class Command(BaseCommand):
