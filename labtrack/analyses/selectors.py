@@ -70,8 +70,9 @@ def _name_matches(name: str, pattern: str) -> bool:
 
 @dataclass
 class KeyResult:
-    """One routine's headline numbers for one sample of the batch, from its best run:
-    the result of record, else the newest unreviewed candidate (flagged)."""
+    """One routine's headline numbers for one measurement of the batch (labelled with
+    its sample and age), from its best run: the result of record, else the newest
+    unreviewed candidate (flagged)."""
 
     label: str
     routine: str
@@ -97,10 +98,11 @@ def _headline_quantities(run: AnalysisRun, names: tuple[str, ...], component_nam
 
 def key_results(*, batch, runs: list[AnalysisRun] | None = None) -> list[KeyResult]:
     """The batch's headline numbers: for each routine with headline quantities (declared
-    next to the routine in `analysis/`) and each sample measured, one row from its best
-    run (labtrack.core.records.record_rank). Fresh samples come before aged ones, each
-    labelled with its code and age at measurement. Routines with no run give a row with
-    `run=None`. Uses `runs` when given (no further queries)."""
+    next to the routine in `analysis/`) and each measurement, one row from its best run
+    (labtrack.core.records.record_rank: the result of record, else the newest candidate,
+    flagged). Rows of fresh samples come before aged ones, each labelled with the sample
+    code and its age when measured, so fresh and aged values are never mixed silently.
+    Routines with no run give a row with `run=None`. Uses `runs` when given (no queries)."""
     runs = batch_runs(batch=batch) if runs is None else runs
     out: list[KeyResult] = []
     for info in engine.routines_with_headline():
@@ -108,9 +110,8 @@ def key_results(*, batch, runs: list[AnalysisRun] | None = None) -> list[KeyResu
         for run in runs:
             if run.routine != info.name or not is_candidate(run):
                 continue
-            sample_id = run.measurement.sample_id if run.measurement_id else None
-            if sample_id not in best or record_rank(run) > record_rank(best[sample_id]):
-                best[sample_id] = run
+            if run.measurement_id not in best or record_rank(run) > record_rank(best[run.measurement_id]):
+                best[run.measurement_id] = run
         if not best:
             out.append(KeyResult(info.title, info.name, info.technique, None))
             continue
@@ -125,7 +126,7 @@ def key_results(*, batch, runs: list[AnalysisRun] | None = None) -> list[KeyResu
                 sample_age_days=measurement.sample_age_days if measurement else None,
                 aged=bool(sample and sample.ageing_started_at is not None),
             ))
-        out += sorted(rows, key=lambda k: (k.aged, k.sample_age_days or 0.0, k.sample_code))
+        out += sorted(rows, key=lambda k: (k.aged, k.sample_code, k.sample_age_days or 0.0))
     return out
 
 

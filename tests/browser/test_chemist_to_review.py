@@ -114,7 +114,7 @@ def test_upload_fit_refit_review(page, shot, live_server, worker, members, topsp
 
     page.goto(f"{base}/batches/NC8.3/")
     panel = page.locator(".kr", has_text="133Cs deconvolution")
-    expect(panel).to_contain_text("Accepted")
+    expect(panel).to_contain_text("Result of record")
     expect(panel).to_contain_text("integral_percent")
     expect(panel.get_by_role("link", name=f"run #{refit.pk}")).to_be_visible()
     shot(page, "12-batch-page-accepted")

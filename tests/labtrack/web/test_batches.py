@@ -88,7 +88,7 @@ def test_batch_page_shows_parameters_samples_lineage_and_key_results(login, memb
     assert "0.05 M" in html and "30 s" in html
     assert "NC8.3-PWD" in html and "glovebox shelf 2" in html and "3.0 d" in html
     assert "↳" in html  # the powder is shown under the ink it came from
-    assert "8.41 ± 0.10 nm" in html and "Accepted" in html
+    assert "8.41 ± 0.10 nm" in html and "Result of record" in html
     assert child.parent_id == sample.pk
 
 

@@ -132,7 +132,7 @@ def test_refit_save_creates_a_superseding_run(login, members, tem_run):
     assert new.supersedes == tem_run and new.parameters["min_diameter_nm"] == 4.0
     assert new.requested_by == members["analyst"]
     html = login(members["viewer"]).get(reverse("run_detail", args=[tem_run.pk])).content.decode()
-    assert f"Run #{new.pk}" in html and f"supersedes #{tem_run.pk}" in html
+    assert f"Run #{new.pk}" in html and f"re-fit of #{tem_run.pk}" in html
 
 
 def test_viewer_gets_no_refit_form_and_cannot_post_one(login, members, tem_run):
