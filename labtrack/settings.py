@@ -139,11 +139,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 # Publishing to a broker that is down fails fast; the sweep re-dispatches later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-runs": {"task": "labtrack.analyses.tasks.sweep_stuck_runs", "schedule": 30.0},
+    # expires: a sweep message that waited past the next one's time is dropped, so a
+    # backlog never turns into a burst of sweeps.
+    "sweep-stuck-runs": {"task": "labtrack.analyses.tasks.sweep_stuck_runs", "schedule": 30.0,
+                         "options": {"expires": 25}},
 }
 # A run queued or running longer than this is re-dispatched by the sweep.
 LABTRACK_RUN_DEADLINE_S = int(os.environ.get("LABTRACK_RUN_DEADLINE_S", "360"))
 LABTRACK_RUN_MAX_ATTEMPTS = int(os.environ.get("LABTRACK_RUN_MAX_ATTEMPTS", "3"))
+# The analysis task's limits: at the soft limit the run fails with that reason; at the hard
+# limit the worker process is killed. The sweep must wait longer than the hard limit, or it
+# would re-queue runs that are still running.
+LABTRACK_RUN_SOFT_TIME_LIMIT_S = int(os.environ.get("LABTRACK_RUN_SOFT_TIME_LIMIT_S", "240"))
+LABTRACK_RUN_TIME_LIMIT_S = LABTRACK_RUN_SOFT_TIME_LIMIT_S + 60
+if LABTRACK_RUN_DEADLINE_S <= LABTRACK_RUN_TIME_LIMIT_S:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"LABTRACK_RUN_DEADLINE_S={LABTRACK_RUN_DEADLINE_S} must exceed the analysis hard time limit "
+        f"({LABTRACK_RUN_TIME_LIMIT_S} s = LABTRACK_RUN_SOFT_TIME_LIMIT_S + 60), or the sweep re-queues "
+        "runs that are still running.")
+LABTRACK_SWEEP_MAX_REDISPATCH = int(os.environ.get("LABTRACK_SWEEP_MAX_REDISPATCH", "200"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -100,6 +100,10 @@ class AnalysisRun(models.Model):
     # Id of the Celery message that holds the claim; a redelivery of that same message
     # (worker killed) may re-claim, any other message for a running run does nothing.
     task_id = models.CharField(max_length=64, blank=True)
+    # When its task message was last handed to the broker (None: never, or the send
+    # failed) and how often: the sweep re-sends lost messages, not merely slow ones.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatches = models.PositiveSmallIntegerField(default=0)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -129,7 +133,7 @@ class AnalysisRun(models.Model):
     review_meaning = models.CharField(max_length=200, blank=True)
     reviewed_result_sha256 = models.CharField(max_length=64, blank=True)
 
-    history = audited(excluded_fields=["figure_svg", "figure_png", "curves", "result"])
+    history = audited(excluded_fields=["figure_svg", "figure_png", "curves", "result", "dispatched_at", "dispatches"])
 
     objects = RunQuerySet.as_manager()
 

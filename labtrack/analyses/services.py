@@ -18,7 +18,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from labtrack import engine
@@ -53,6 +53,11 @@ def dispatch(run: AnalysisRun) -> None:
                                   retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
         except Exception as exc:  # broker unreachable: the sweep will re-dispatch
             log.warning("could not dispatch run %s now (%s); the sweep will retry", run.pk, exc)
+            AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(dispatched_at=None)
+            return
+        # A message is in the broker: the sweep leaves the run alone while it may be
+        # waiting behind a backlog (see runs_sweep_stuck).
+        AnalysisRun.objects.filter(pk=run.pk).update(dispatched_at=timezone.now(), dispatches=F("dispatches") + 1)
 
     transaction.on_commit(send, robust=True)
 
@@ -299,13 +304,27 @@ def run_cancel(*, run: AnalysisRun, user) -> bool:
         status=RunStatus.CANCELLED, stage=Stage.DONE, finished_at=timezone.now()))
 
 
+# A run whose task could not be sent (broker down) is re-sent this long after it was queued.
+NEVER_SENT_GRACE_S = 30
+
+
 def runs_sweep_stuck() -> dict[str, int]:
-    """Re-dispatch runs stuck queued or running past the deadline (a lost message, a
-    dead worker); fail those that used up their attempts. Returns counts."""
-    deadline = timezone.now() - timedelta(seconds=settings.LABTRACK_RUN_DEADLINE_S)
+    """Re-dispatch runs stuck running past the deadline (a dead worker) and queued runs
+    whose message is probably lost; fail those that used up their attempts. Returns counts.
+
+    A queued run whose message was sent is usually just waiting behind a backlog, and a
+    new message would only join the same queue: it is re-sent only after the deadline
+    and then with exponential back-off per run (deadline × 2^(sends-1)), at most
+    LABTRACK_SWEEP_MAX_REDISPATCH per sweep. Each re-send is claimed with a conditional
+    update, so sweeps running at once never send the same run twice.
+    """
+    now = timezone.now()
+    deadline_s = settings.LABTRACK_RUN_DEADLINE_S
+    deadline = now - timedelta(seconds=deadline_s)
     max_attempts = settings.LABTRACK_RUN_MAX_ATTEMPTS
+    budget = settings.LABTRACK_SWEEP_MAX_REDISPATCH
     counts = {"redispatched": 0, "failed": 0}
-    stuck_running = AnalysisRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=deadline)
+    stuck_running = AnalysisRun.objects.light().filter(status=RunStatus.RUNNING, started_at__lt=deadline)
     for run in stuck_running:
         if run.attempts >= max_attempts:
             if run_fail(run_id=run.pk, attempt=run.attempts, error=(
@@ -313,12 +332,22 @@ def runs_sweep_stuck() -> dict[str, int]:
                     "(worker crash, kill or time-out).")):
                 counts["failed"] += 1
         elif AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts).update(
-                status=RunStatus.QUEUED, stage=Stage.WAITING, queued_at=timezone.now(), task_id=""):
+                status=RunStatus.QUEUED, stage=Stage.WAITING, queued_at=now, task_id="", dispatched_at=now):
             audit_run(run.pk, f"analysis run #{run.pk}: re-queued by the sweep after attempt {run.attempts} stalled")
             dispatch(run)
             counts["redispatched"] += 1
-    for run in AnalysisRun.objects.filter(status=RunStatus.QUEUED, queued_at__lt=deadline):
-        if AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(queued_at=timezone.now()):
+    never_sent = Q(dispatched_at__isnull=True, queued_at__lt=now - timedelta(seconds=min(NEVER_SENT_GRACE_S, deadline_s)))
+    queued = (AnalysisRun.objects.light().filter(status=RunStatus.QUEUED)
+              .filter(never_sent | Q(dispatched_at__lt=deadline)).order_by("queued_at", "id"))
+    for run in queued.iterator(chunk_size=500):
+        if counts["redispatched"] >= budget:
+            break
+        if run.dispatched_at is not None:
+            backoff_s = deadline_s * 2 ** min(max(run.dispatches - 1, 0), 6)
+            if (now - run.dispatched_at).total_seconds() < backoff_s:
+                continue
+        if AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED, dispatched_at=run.dispatched_at).update(
+                dispatched_at=now):
             dispatch(run)
             counts["redispatched"] += 1
     return counts

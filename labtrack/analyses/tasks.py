@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from labtrack.analyses import services
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=240, time_limit=300,
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=settings.LABTRACK_RUN_SOFT_TIME_LIMIT_S, time_limit=settings.LABTRACK_RUN_TIME_LIMIT_S,
              autoretry_for=TRANSIENT, retry_backoff=2, retry_backoff_max=60, max_retries=5)
 def execute_run(self, run_id: int) -> None:
     # A redelivered or duplicate message finds the run claimed or finished and does nothing.
@@ -27,7 +29,8 @@ def execute_run(self, run_id: int) -> None:
         services.run_execute(run_id=run_id, attempt=attempt)
     except SoftTimeLimitExceeded:
         services.run_fail(run_id=run_id, attempt=attempt,
-                          error="The analysis took longer than its 240 s limit and was stopped.")
+                          error=f"The analysis took longer than its {settings.LABTRACK_RUN_SOFT_TIME_LIMIT_S} s "
+                                "limit and was stopped (a very large file, or a fit that did not converge).")
     except TRANSIENT:
         # Give the claim back so the retry can take it.
         services.run_release(run_id=run_id, attempt=attempt)

@@ -120,3 +120,67 @@ def test_fit_error_names_the_file_as_uploaded(tmp_path):
     with pytest.raises(InputError) as exc:
         engine.execute("saxs.size_distribution", [(str(blob), "NC8.3.dat")], {"q_min_per_nm": 50.0})
     assert str(exc.value) == "NC8.3.dat: only 0 points in the chosen q-range; at least 10 are needed"
+
+
+def _age(run, *, queued_s: float, dispatched_s: float | None, dispatches: int = 1):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from labtrack.analyses.models import AnalysisRun
+
+    now = timezone.now()
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        queued_at=now - timedelta(seconds=queued_s), dispatches=dispatches,
+        dispatched_at=None if dispatched_s is None else now - timedelta(seconds=dispatched_s))
+
+
+def test_sweep_leaves_a_queued_run_waiting_behind_a_backlog(queued_run, settings,
+                                                            django_capture_on_commit_callbacks):
+    settings.LABTRACK_RUN_DEADLINE_S = 360
+    _age(queued_run, queued_s=3600, dispatched_s=100)  # sent 100 s ago: still in the queue
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert runs_sweep_stuck()["redispatched"] == 0
+    assert callbacks == []
+
+
+def test_sweep_resends_a_run_whose_send_failed_and_then_backs_off(queued_run, settings,
+                                                                  django_capture_on_commit_callbacks):
+    settings.LABTRACK_RUN_DEADLINE_S = 360
+    _age(queued_run, queued_s=60, dispatched_s=None, dispatches=0)  # the broker was down
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert runs_sweep_stuck()["redispatched"] == 1
+        assert runs_sweep_stuck()["redispatched"] == 0  # a second sweep at once sends nothing more
+    assert len(callbacks) == 1
+    # Re-sent twice already and last sent 500 s ago: the back-off (360 s × 2) is not over.
+    _age(queued_run, queued_s=3600, dispatched_s=500, dispatches=2)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert runs_sweep_stuck()["redispatched"] == 0
+    _age(queued_run, queued_s=3600, dispatched_s=800, dispatches=2)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert runs_sweep_stuck()["redispatched"] == 1
+
+
+def test_sweep_sends_at_most_its_budget(members, project, settings, django_capture_on_commit_callbacks):
+    settings.LABTRACK_SWEEP_MAX_REDISPATCH = 3
+    batch = make_batch(members["chemist"], project)
+    with django_capture_on_commit_callbacks(execute=False):
+        runs = [run_request(user=members["chemist"], measurement=None, batch=batch, routine="pl.peak", raw_files=[])
+                for _ in range(5)]
+    for run in runs:
+        _age(run, queued_s=60, dispatched_s=None, dispatches=0)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert runs_sweep_stuck()["redispatched"] == 3
+        assert runs_sweep_stuck()["redispatched"] == 2
+
+
+def test_a_sweep_deadline_below_the_hard_time_limit_is_refused_at_start():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LABTRACK_RUN_DEADLINE_S": "200", "DJANGO_SETTINGS_MODULE": "labtrack.settings"}
+    proc = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "LABTRACK_RUN_DEADLINE_S=200 must exceed the analysis hard time limit (300 s" in proc.stderr
