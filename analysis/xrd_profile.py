@@ -19,8 +19,8 @@ from analysis.xrd_model import SI_SRM640D_A, cubic_reflections, diamond_allowed,
 from analysis.xrd_plot import plot_profile
 
 
-@routine("xrd.instrument_profile", version="1.0.0", accepts=(PowderPattern.kind,), title="XRD instrument profile",
-         headline=("caglioti_u", "caglioti_v", "caglioti_w", "instrument_eta"), headline_order=45)
+# No headline: it characterises an instrument (a line-profile standard), not a batch.
+@routine("xrd.instrument_profile", version="1.0.0", accepts=(PowderPattern.kind,), title="XRD instrument profile")
 def instrument_profile(pattern: PowderPattern, *, lattice_a_angstrom: float = SI_SRM640D_A,
                        min_snr: float = 20.0) -> Result:
     """Instrument line width versus 2θ from a line-profile standard (NIST SRM 640d Si).
