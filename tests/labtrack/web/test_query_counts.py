@@ -41,10 +41,13 @@ def populate_measurements(batch, user, n: int) -> None:
                                  for r in runs for name in ("mean_diameter_nm", "sd_diameter_nm", "scale"))
 
 
-def count_queries(client, url) -> int:
+def count_queries(client, url, *, must_contain: str = "") -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
+        # A streamed response runs its queries while it is read.
+        body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == 200
+    assert must_contain.encode() in body
     return len(ctx.captured_queries)
 
 
@@ -82,3 +85,33 @@ def test_pages_stay_under_a_fixed_query_budget(login, members, project, django_a
     client = login(members["analyst"])
     with django_assert_max_num_queries(12):
         assert client.get(reverse(name)).status_code == 200
+
+
+def _accept_all(reviewer) -> None:
+    """Every pending run accepted (test shortcut; the constraints still hold: one run per
+    measurement here)."""
+    AnalysisRun.objects.filter(review_state="pending", status=RunStatus.SUCCEEDED).update(
+        review_state="accepted", reviewer=reviewer)
+
+
+def _with_diameters() -> None:
+    Quantity.objects.bulk_create(Quantity(run=r, name="mean_diameter_nm", value=8.0 + r.pk % 5, stderr=0.1, unit="nm")
+                                 for r in AnalysisRun.objects.filter(quantities__isnull=True))
+
+
+@pytest.mark.parametrize("url", [
+    "/trends/?quantity=mean_diameter_nm||saxs.size_distribution&x=age_days",
+    "/trends/?quantity=mean_diameter_nm||&x=opa_concentration_molar",
+    "/results.csv?name=mean_diameter_nm",
+])
+def test_cross_batch_reads_do_not_grow_with_results(login, members, project, url):
+    client = login(members["viewer"])
+    populate_batches(project, members["chemist"], 5)
+    _with_diameters()
+    _accept_all(members["analyst"])
+    few = count_queries(client, url, must_contain="QB0004")
+    populate_batches(project, members["chemist"], 45)
+    _with_diameters()
+    _accept_all(members["analyst"])
+    many = count_queries(client, url, must_contain="QB0049")
+    assert many == few, (few, many)
