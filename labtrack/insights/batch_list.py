@@ -106,7 +106,10 @@ def batch_list(*, user, filters: BatchFilters) -> QuerySet:
     key = f.sort.lstrip("-") if f.sort.lstrip("-") in SORTS else "date"
     descending = f.sort.startswith("-") if f.sort.lstrip("-") in SORTS else True
     expr = F(SORTS[key])
-    order = expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True)
+    # synthesised_at is never null: NULLS LAST there would only stop PostgreSQL using the
+    # (project, -synthesised_at) index.
+    nulls_last = True if key != "date" else None
+    order = expr.desc(nulls_last=nulls_last) if descending else expr.asc(nulls_last=nulls_last)
     return qs.order_by(order, "code")
 
 

@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from labtrack.core.history import audited
 from labtrack.core.roles import Role
+
+
+def code_is(code: str) -> Exact:
+    """Case-insensitive code match written as lower(code) = lower(%s), the expression the
+    unique indexes are built on (`code__iexact` compiles to UPPER() and misses them)."""
+    return Exact(Lower("code"), Lower(Value(code)))
 
 
 class Project(models.Model):

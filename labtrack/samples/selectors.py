@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from labtrack.core.errors import NotFoundForUser
 from labtrack.samples.permissions import visible_projects
-from labtrack.samples.models import Batch, Sample, SynthesisProtocol
+from labtrack.samples.models import Batch, Sample, SynthesisProtocol, code_is
 
 
 def protocols_visible(*, user) -> QuerySet:
@@ -18,7 +18,7 @@ def protocols_visible(*, user) -> QuerySet:
 
 def batch_get(*, user, code: str) -> Batch:
     """The batch with this code (case-insensitive) in one of the user's projects."""
-    batch = (Batch.objects.filter(project__in=visible_projects(user), code__iexact=code)
+    batch = (Batch.objects.filter(code_is(code), project__in=visible_projects(user))
              .select_related("project", "protocol", "operator").first())
     if batch is None:
         raise NotFoundForUser(f"No batch {code} in your projects.")

@@ -11,7 +11,7 @@ from labtrack.core.edits import locked_update
 from labtrack.core.records import of_record_q
 from labtrack.samples.permissions import require
 from labtrack.core.roles import Action, Role
-from labtrack.samples.models import Batch, Membership, Project, Sample, SynthesisProtocol
+from labtrack.samples.models import Batch, Membership, Project, Sample, SynthesisProtocol, code_is
 
 BATCH_FIELDS = (
     "protocol", "operator", "synthesised_at", "opa_concentration_molar", "reaction_duration_s",
@@ -77,7 +77,7 @@ def _check_code_free(model, code: str, exclude_pk: int | None = None) -> str:
     code = (code or "").strip()
     if not code:
         raise ValidationError({"code": "A code is required."})
-    clash = model.objects.filter(code__iexact=code)
+    clash = model.objects.filter(code_is(code))
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
@@ -95,7 +95,7 @@ def _save_new_with_code(obj: Batch | Sample) -> None:
             obj.save()
     except IntegrityError:
         model = type(obj)
-        if model.objects.filter(code__iexact=obj.code).exists():
+        if model.objects.filter(code_is(obj.code)).exists():
             _check_code_free(model, obj.code)  # raises the duplicate-code ValidationError
         raise
 
