@@ -10,6 +10,7 @@ review fields; the database constraints on AnalysisRun back every rule here.
   current, so the re-fit's numbers become those of record and the old ones never count
   again. An accepted run of the same measurement and routine that is *not* an ancestor
   blocks the accept: retract it first (one record per measurement and routine).
+- Retracting an acceptance also retracts the accepted runs derived from it.
 - The requester may not review their own run; a rejection and a retraction need a
   reason; the first decision wins; every transition is in the run's history.
 """
@@ -161,12 +162,22 @@ def run_reject(*, run: AnalysisRun, reviewer, reason: str) -> AnalysisRun:
 def run_retract(*, run: AnalysisRun, user, reason: str,
                 refit_parameters: dict[str, Any] | None = None) -> tuple[AnalysisRun, AnalysisRun | None]:
     """Withdraw an acceptance (it is wrong, or needs a re-fit): the run goes back to
-    pending with who, when and why in its history. With `refit_parameters`, a re-fit is
-    requested in the same transaction. Returns (the run, the re-fit or None)."""
+    pending with who, when and why in its history, and so do accepted runs derived from
+    it. With `refit_parameters`, a re-fit is requested in the same transaction. Returns
+    (the run, the re-fit or None)."""
     with transaction.atomic():
         retracted = _transition(run, user, "retract", reason)
+        _retract_derivatives(retracted, user, reason)
         refit = run_refit(run=retracted, user=user, parameters=refit_parameters) if refit_parameters is not None else None
     return retracted, refit
+
+
+def _retract_derivatives(run: AnalysisRun, user, reason: str) -> None:
+    """A result computed from a withdrawn one (the layer model from a deconvolution)
+    stops counting with it; its history says why."""
+    for derived in AnalysisRun.objects.of_record().filter(derived_from=run):
+        retracted = _transition(derived, user, "retract", f"its input run #{run.pk} was retracted: {reason.strip()}")
+        _retract_derivatives(retracted, user, reason)
 
 
 def run_review(*, run: AnalysisRun, reviewer, accept: bool, reason: str = "") -> AnalysisRun:

@@ -199,3 +199,19 @@ def test_admin_history_cannot_revert_a_run(lab, members, client, superuser):
     client.post(url, {})
     run.refresh_from_db()
     assert run.review_state == ReviewState.ACCEPTED
+
+
+def test_retracting_an_input_retracts_the_accepted_result_derived_from_it(lab, members,
+                                                                          django_capture_on_commit_callbacks):
+    saxs = _fit(lab["saxs"], members["chemist"], value=12.8)
+    run_accept(run=saxs, reviewer=members["analyst"])
+    layer = AnalysisRun.objects.create(
+        project=lab["batch"].project, batch=lab["batch"], measurement=lab["saxs"], routine="nmr.layer_model",
+        requested_by=members["chemist"], status=RunStatus.SUCCEEDED)
+    layer.derived_from.set([saxs])
+    run_accept(run=layer, reviewer=members["analyst"])
+    run_retract(run=AnalysisRun.objects.get(pk=saxs.pk), user=members["analyst2"], reason="wrong q unit")
+    layer.refresh_from_db()
+    assert layer.review_state == ReviewState.PENDING
+    assert run_history(run=layer)[-1]["why"] == f"retracted: its input run #{saxs.pk} was retracted: wrong q unit"
+    assert not AnalysisRun.objects.of_record().exists()
