@@ -81,6 +81,18 @@ class Outcome:
     quantities: list[dict[str, Any]] = field(default_factory=list)
 
 
+def safe_disk_name(name: str, max_bytes: int = 200) -> str:
+    """`name` shortened to fit a file system's 255-byte limit, keeping its extension (readers
+    recognise files by it). The name as uploaded is stored unchanged elsewhere."""
+    name = os.path.basename(name.replace("\\", "/")) or "file"
+    if len(name.encode()) <= max_bytes:
+        return name
+    stem, ext = os.path.splitext(name)
+    ext = ext.encode()[:40].decode(errors="ignore")
+    room = max_bytes - len(ext.encode())
+    return stem.encode()[:room].decode(errors="ignore") + ext
+
+
 @contextmanager
 def named_inputs(files: list[tuple[str, str]]) -> Iterator[list[str]]:
     """Yield paths named as uploaded for [(blob_path, original_name), ...]."""
@@ -89,7 +101,7 @@ def named_inputs(files: list[tuple[str, str]]) -> Iterator[list[str]]:
         for i, (blob, name) in enumerate(files):
             folder = os.path.join(tmp, str(i))
             os.mkdir(folder)
-            target = os.path.join(folder, os.path.basename(name) or "input")
+            target = os.path.join(folder, safe_disk_name(name))
             os.symlink(os.path.abspath(blob), target)
             paths.append(target)
         yield paths

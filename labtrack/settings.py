@@ -119,6 +119,10 @@ MEDIA_URL = "media/"
 LABTRACK_MAX_UPLOAD_BYTES = int(os.environ.get("LABTRACK_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Files stream to disk and the body stops being read at the limit (see the handler).
+FILE_UPLOAD_HANDLERS = ["labtrack.measurements.uploads.BoundedUploadHandler"]
+LABTRACK_MAX_FILES_PER_UPLOAD = int(os.environ.get("LABTRACK_MAX_FILES_PER_UPLOAD", "20"))
+DATA_UPLOAD_MAX_NUMBER_FILES = LABTRACK_MAX_FILES_PER_UPLOAD
 
 # --- Celery -------------------------------------------------------------------------
 # Embedded default: kombu's SQLAlchemy transport on a SQLite file, no server needed.

@@ -19,9 +19,15 @@ from labtrack.api.serializers import (BatchSerializer, MeasurementSerializer, Qu
                                       RunSerializer, SampleSerializer)
 from labtrack.core.errors import Conflict
 from labtrack.measurements.models import Instrument, Measurement
+from labtrack.measurements.uploads import upload_refusal
 from labtrack.samples.models import Batch, Sample
 from labtrack.samples.permissions import visible_projects
 from labtrack.samples.services import batch_create
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
 
 
 class ConflictError(APIException):
@@ -76,8 +82,11 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def create(self, request, *args, **kwargs):
         """multipart: sample (code), technique, files (one or more), optional instrument (id), label, notes."""
+        data = request.data  # parses the body: the upload handler may refuse it
+        if upload_refusal(request):
+            raise PayloadTooLarge(upload_refusal(request))
         sample = get_object_or_404(Sample.objects.filter(batch__project__in=visible_projects(request.user)),
-                                   code=request.data.get("sample"))
+                                   code=data.get("sample"))
         files = request.FILES.getlist("files")
         if not files:
             raise ParseError("Attach at least one file in the 'files' field.")

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from labtrack import engine
 from labtrack.measurements.models import Technique
+from labtrack.measurements.uploads import too_large_message
 
 
 @dataclass
@@ -42,14 +43,17 @@ def _stage(upload: Upload, folder: str, index: int) -> StagedFile:
     streams (a 2 GB upload is refused without ever being held in memory)."""
     limit = settings.LABTRACK_MAX_UPLOAD_BYTES
     name = os.path.basename(upload.name.replace("\\", "/")) or f"file{index}"
-    temp_path = os.path.join(folder, f"{index}-{name}")
+    if len(name) > 255:
+        raise ValidationError({name: f"The file name {name[:60]}… is {len(name)} characters long; "
+                                               "rename the file to at most 255 characters."})
+    temp_path = os.path.join(folder, f"{index}-{engine.safe_disk_name(name)}")
     digest, size = hashlib.sha256(), 0
     with open(temp_path, "wb") as out:
         chunks = upload.stream.chunks() if hasattr(upload.stream, "chunks") else iter(lambda: upload.stream.read(1 << 20), b"")
         for chunk in chunks:
             size += len(chunk)
             if size > limit:
-                raise ValidationError({name: f"{name} is larger than the {limit // 2**20} MiB upload limit."})
+                raise ValidationError({name: too_large_message(name)})
             digest.update(chunk)
             out.write(chunk)
     if size == 0:

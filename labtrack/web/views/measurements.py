@@ -17,6 +17,7 @@ from labtrack.measurements import services
 from labtrack.measurements.blobs import blob_full_path
 from labtrack.measurements.ingest import Upload, technique_of_files
 from labtrack.measurements.services import measurement_update
+from labtrack.measurements.uploads import upload_refusal
 from labtrack.samples import selectors as sample_selectors
 from labtrack.samples.memberships import user_can as can
 from labtrack.samples.models import Sample
@@ -63,7 +64,9 @@ def measurement_create(request, code: str):
     if request.method == "POST":
         uploads = _uploads(request)
         names = {os.path.basename(u.name) for u in uploads}
-        if not uploads:
+        if upload_refusal(request):
+            context["other_errors"].append(upload_refusal(request))
+        elif not uploads:
             context["other_errors"].append("Attach at least one raw file (drop them on the box or choose them).")
         elif request.POST.get("action") == "detect":
             try:
@@ -103,6 +106,8 @@ def measurement_detect(request, code: str):
     """JSON preview of what each posted file is, before anything is saved."""
     _editable_batch(request, code)
     uploads = _uploads(request)
+    if upload_refusal(request):
+        return JsonResponse({"files": [], "errors": {"": [upload_refusal(request)]}}, status=413)
     if not uploads:
         return JsonResponse({"files": [], "errors": {"": ["No files were sent."]}}, status=400)
     try:
