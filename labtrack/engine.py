@@ -12,6 +12,7 @@ temp folder (a symlink, no copy) before it is read.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from analysis.data import technique_of_kind
 from analysis.registry import all_routines, default_routine_for, get_routine
 from analysis.result import InputError, Result, plain
 from analysis.runner import render_figures, run_files, sha256_of
+
+log = logging.getLogger(__name__)
 
 UserInputError = InputError
 file_sha256 = sha256_of
@@ -115,6 +118,11 @@ def inspect_file(path: str, original_name: str) -> FileInfo:
             data = readers.read(named)
         except InputError as exc:
             raise InputError(exc.message, original_name) from None
+        except Exception as exc:  # a reader tripped on malformed content: the user's file, not a 500
+            log.exception("reader failed on %s", original_name)
+            raise InputError(f"could not be read: part of the file is malformed ({type(exc).__name__}: "
+                             f"{str(exc)[:200]}). If the instrument wrote it like this, please report it "
+                             "with the file.", original_name) from None
     metadata = dict(data.metadata)
     return FileInfo(format=data.format, kind=data.kind, metadata=json_safe(metadata))
 

@@ -125,7 +125,9 @@ def _columns_from_views(route: ET.Element, width: int) -> tuple[int | None, int 
     names = ["?"] * width
     tt_col = count_col = None
     for view in route.findall("DataViews/RawDataView"):
-        start = int(view.get("Start", "-1"))
+        start = _int(view.get("Start"))
+        if start is None:
+            continue  # a view without a usable column number: the layout guess below decides
         kind = view.get(XSI_TYPE, "")
         if kind == "RecordedRawDataView":
             count_col = start
@@ -187,6 +189,13 @@ def _attr(el: ET.Element, xpath: str, name: str) -> str | None:
 def _text(el: ET.Element, xpath: str) -> str | None:
     found = el.find(xpath)
     return found.text.strip() if found is not None and found.text else None
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def _float(text: str | None) -> float | None:

@@ -89,3 +89,43 @@ def test_a_long_extension_on_a_big_file_is_an_error_message_not_a_crash(login, m
         "sample": sample.pk, "technique": "pl", "files": [upload_file("data." + "e" * 250, data)]})
     assert response.status_code == 400
     assert _counts() == (0, 0, 0)
+
+
+def test_a_brml_with_text_where_a_column_number_belongs_is_read_or_refused_never_a_500(
+        login, members, batch, sample, tmp_path):
+    import io
+    import zipfile
+
+    from analysis.synthetic.xrd import powder_pattern, write_brml
+
+    path = write_brml(str(tmp_path / "ok.brml"), powder_pattern("NC8.3", size_nm=8.3))
+    with zipfile.ZipFile(path) as src:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if b'Start="' in data:
+                    data = data.replace(b'Start="0"', b'Start="abc"').replace(b'Start="2"', b'Start="x"')
+                dst.writestr(item, data)
+    response = login(members["chemist"]).post(reverse("measurement_create", args=[batch.code]), {
+        "sample": sample.pk, "technique": "xrd", "files": [upload_file("broken.brml", out.getvalue())]})
+    assert response.status_code in (302, 400)
+
+
+def test_a_reader_crash_is_a_message_naming_the_file(members, sample, monkeypatch):
+    import io
+
+    from django.core.exceptions import ValidationError
+
+    from analysis import io as readers
+    from labtrack.analyses.pipeline import Upload, measurement_upload
+
+    def broken(path, **options):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(readers, "read", broken)
+    with pytest.raises(ValidationError) as exc:
+        measurement_upload(user=members["chemist"], sample=sample, technique="pl",
+                           uploads=[Upload("odd.csv", io.BytesIO(b"1,2\n3,4\n"))])
+    assert "could not be read: part of the file is malformed (IndexError" in exc.value.message_dict["odd.csv"][0]
+    assert Measurement.objects.count() == 0
