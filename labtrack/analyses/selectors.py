@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, W
 from labtrack import engine
 from labtrack.analyses.models import HEAVY_FIELDS, AnalysisRun, Quantity
 from labtrack.core.errors import NotFoundForUser
+from labtrack.core.naturalsort import natural_key
 from labtrack.core.records import is_candidate, record_rank
 from labtrack.core.roles import Action, role_allows
 from labtrack.measurements.models import RawFile
@@ -92,7 +93,9 @@ def _headline_quantities(run: AnalysisRun, names: tuple[str, ...], component_nam
     qs = list(run.quantities.all())
     top = [q for q in qs if not q.component_label]
     chosen = [q for n in names for q in top if _name_matches(q.name, n)]
-    chosen += [q for q in qs if q.component_label and q.name in component_names][:12]
+    components = sorted((q for q in qs if q.component_label and q.name in component_names),
+                        key=lambda q: (natural_key(q.component_label), q.pk))
+    chosen += components[:12]
     return chosen or top[:8]
 
 
@@ -185,7 +188,7 @@ def run_detail(*, user, pk: int) -> dict[str, Any]:
     """Everything the run page shows: the run, its quantities (top-level, then per
     component), its version chain and the raw files it read."""
     run = run_get(user=user, pk=pk)
-    quantities = list(run.quantities.order_by("component_label", "id"))
+    quantities = sorted(run.quantities.all(), key=lambda q: (natural_key(q.component_label), q.pk))
     ids = [f.get("raw_file_id") for f in run.input_files or [] if f.get("raw_file_id")]
     existing = set(RawFile.objects.filter(pk__in=ids).values_list("pk", flat=True))
     inputs = [{**f, "exists": f.get("raw_file_id") in existing} for f in run.input_files or []]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from labtrack.analyses.derived import batch_diameters
 from labtrack.analyses.selectors import quantities_of_record
+from labtrack.core.naturalsort import natural_key
 from labtrack.samples.models import Batch
 from labtrack.samples.permissions import visible_projects
 
@@ -72,4 +73,5 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
                             accepted=run.is_of_record, routine=run.routine,
                             technique=measurement.technique if measurement else "",
                             aged=bool(measurement and measurement.sample.ageing_started_at is not None)))
+    points.sort(key=lambda p: (natural_key(p.batch), natural_key(p.sample), p.x))
     return points

@@ -58,6 +58,13 @@ def _item_text(item) -> str:
     return " ".join(parts)
 
 
+@register.simple_tag
+def measured(value, stderr=None, unit: str = "") -> str:
+    """'0.39 ± 0.02 %': value and error at the error's precision, then the unit."""
+    text = number_text(value, stderr)
+    return f"{text} {unit}".strip() if unit and text != "—" else text
+
+
 @register.filter
 def num(value) -> str:
     return number_text(value)
