@@ -186,3 +186,17 @@ def run_review(*, run: AnalysisRun, reviewer, accept: bool, reason: str = "") ->
         return run_accept(run=run, reviewer=reviewer)
     return run_reject(run=run, reviewer=reviewer, reason=reason)
 
+
+
+def runs_accept_many(*, run_ids: list[int], reviewer) -> tuple[list[AnalysisRun], list[str]]:
+    """Accept several fits (e.g. a whole batch's, from the review queue), each by the same
+    rules and in its own transaction, so one refusal does not undo the others. Returns
+    (accepted runs, one message per refusal)."""
+    accepted, refused = [], []
+    for run in AnalysisRun.objects.visible_to(reviewer).filter(pk__in=run_ids).order_by("queued_at", "id"):
+        try:
+            accepted.append(run_accept(run=run, reviewer=reviewer))
+        except (Conflict, ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            refused.append(f"Run #{run.pk}: {text}")
+    return accepted, refused

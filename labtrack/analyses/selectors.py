@@ -16,6 +16,7 @@ from labtrack.core.records import is_candidate, record_rank
 from labtrack.core.roles import Action, role_allows
 from labtrack.measurements.models import RawFile
 from labtrack.samples.memberships import memberships_for
+from labtrack.samples.models import Batch, code_is
 
 HEAVY = HEAVY_FIELDS
 
@@ -224,22 +225,57 @@ def run_history(*, run: AnalysisRun) -> list[dict[str, Any]]:
     return trail
 
 
-def review_queue(*, user, limit: int = 50) -> dict[str, Any]:
-    """Succeeded runs awaiting review in the projects where the user may review, oldest
-    first, latest versions only (a superseded run is reviewed through its re-fit).
-    Runs the user requested are counted apart: someone else must review those. Shows the
-    oldest `limit`; `total` says how many wait."""
-    reviewable = [p["id"] for p in memberships_for(user) if role_allows(p["role"], Action.REVIEW)]
+@dataclass
+class QueueFilters:
+    """What the review queue is narrowed to; empty means no filter."""
+
+    batch: str = ""
+    technique: str = ""
+    routine: str = ""
+    newest_first: bool = False
+    page: int = 1
+    per_page: int = 20
+
+
+def review_queue(*, user, filters: QueueFilters | None = None) -> dict[str, Any]:
+    """Succeeded runs awaiting review in the projects where the user may review (latest
+    versions only: a superseded run is reviewed through its re-fit), narrowed by batch,
+    technique and routine, a page at a time, oldest or newest first. Runs the user
+    requested are counted apart (someone else must review those), and so are runs
+    waiting in projects where the user may not review."""
+    f = filters or QueueFilters()
+    memberships = memberships_for(user)
+    reviewable = [p["id"] for p in memberships if role_allows(p["role"], Action.REVIEW)]
+    others_projects = [p["id"] for p in memberships if p["id"] not in reviewable]
     base = _runs().filter(project_id__in=reviewable).awaiting_review()
+    if f.batch:
+        base = base.filter(code_is_batch(f.batch))
+    if f.technique:
+        base = base.filter(measurement__technique=f.technique)
+    if f.routine:
+        base = base.filter(routine=f.routine)
     others = base.exclude(requested_by=user)
+    total = others.count()
+    per_page = max(1, min(f.per_page, 100))
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(f.page, pages))
+    order = ("-queued_at", "-id") if f.newest_first else ("queued_at", "id")
     runs = list(
         others
         .select_related("batch", "measurement", "measurement__sample", "requested_by")
         .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.order_by("component_label", "id")))
-        .order_by("queued_at", "id")[:limit]
+        .order_by(*order)[(page - 1) * per_page: page * per_page]
     )
-    total = others.count()
-    return {"runs": runs, "total": total, "own_pending": base.filter(requested_by=user).count()}
+    waiting_elsewhere = (_runs().filter(project_id__in=others_projects).awaiting_review().count()
+                         if others_projects else 0)
+    return {"runs": runs, "total": total, "own_pending": base.filter(requested_by=user).count(),
+            "page": page, "pages": pages, "filters": f, "can_review_anywhere": bool(reviewable),
+            "waiting_elsewhere": waiting_elsewhere}
+
+
+def code_is_batch(code: str):
+    """The run's batch has this code (case-insensitive, on the code index)."""
+    return Q(batch__in=Batch.objects.filter(code_is(code)).values("pk"))
 
 
 def run_status_get(*, user, pk: int) -> AnalysisRun:

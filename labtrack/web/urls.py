@@ -29,6 +29,7 @@ urlpatterns = [
     path("runs/<int:pk>/review/", runs.run_review, name="run_review"),
     path("runs/<int:pk>/refit/", runs.run_refit, name="run_refit"),
     path("review/", runs.review_queue, name="review_queue"),
+    path("review/accept/", runs.review_accept_many, name="review_accept_many"),
     path("trends/", insights.trends, name="trends"),
     path("results.csv", exports.results_csv, name="results_csv"),
     path("trends/figure.svg", insights.trends_figure, name="trends_figure"),

@@ -7,6 +7,8 @@ import math
 from django import template
 from django.utils import timezone
 
+from labtrack.core.naturalsort import natural_key
+
 register = template.Library()
 
 
@@ -83,7 +85,8 @@ def card_quantities(run, limit: int = 6) -> list:
     """What a run card shows: top-level quantities, then per-component ones labelled."""
     qs = list(run.quantities.all())
     top = [q for q in qs if not q.component_label]
-    comps = [q for q in qs if q.component_label and q.name in CARD_COMPONENT_NAMES]
+    comps = sorted((q for q in qs if q.component_label and q.name in CARD_COMPONENT_NAMES),
+                   key=lambda q: (natural_key(q.component_label), q.pk))
     return (top + comps)[:limit]
 
 

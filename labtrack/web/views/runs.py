@@ -16,6 +16,7 @@ from labtrack.analyses import review, selectors, services
 from labtrack.analyses.models import RunStatus
 from labtrack.core.errors import Conflict
 from labtrack.core.roles import Action
+from labtrack.measurements.models import Technique
 from labtrack.samples.memberships import user_can as can
 from labtrack.web.forms import RefitForm, ReviewForm
 from labtrack.web.templatetags.labtrack_web import card_quantities, quantity_text
@@ -154,7 +155,47 @@ def run_refit(request, pk: int):
     return render(request, "web/run_detail.html", _page_context(request, pk, refit_form=form, preview=preview))
 
 
+def _queue_filters(request) -> selectors.QueueFilters:
+    get = request.GET
+    try:
+        page_number = max(1, int(get.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    technique = get.get("technique", "")
+    return selectors.QueueFilters(
+        batch=get.get("batch", "").strip()[:64], technique=technique if technique in Technique.values else "",
+        routine=get.get("routine", "").strip()[:64], newest_first=get.get("order") == "newest", page=page_number)
+
+
 @page
 def review_queue(request):
-    data = selectors.review_queue(user=request.user)
-    return render(request, "web/review_queue.html", data)
+    """Runs awaiting review, filtered (?batch=, ?technique=, ?routine=, ?order=newest) and paged."""
+    data = selectors.review_queue(user=request.user, filters=_queue_filters(request))
+    query = request.GET.copy()
+    query.pop("page", None)
+    batches = sorted({run.batch.code for run in data["runs"]})
+    return render(request, "web/review_queue.html", {
+        **data, "techniques": Technique.choices, "query": query.urlencode(),
+        "this_page": request.get_full_path(), "batches_on_page": batches,
+    })
+
+
+@page
+@require_POST
+def review_accept_many(request):
+    """Accept every run listed in the form (the queue's "accept all shown for batch X")."""
+    try:
+        run_ids = [int(pk) for pk in request.POST.getlist("run")]
+    except ValueError:
+        run_ids = []
+    back = safe_next(request, reverse("review_queue"))
+    if not run_ids:
+        messages.error(request, "No runs were chosen.")
+        return redirect(back)
+    accepted, refused = review.runs_accept_many(run_ids=run_ids, reviewer=request.user)
+    if accepted:
+        messages.success(request, f"Accepted {len(accepted)} run{'s' if len(accepted) != 1 else ''}: "
+                                  + ", ".join(f"#{r.pk}" for r in accepted) + ".")
+    for text in refused:
+        messages.warning(request, text)
+    return redirect(back)
