@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT="${PORT:-8000}"
 mkdir -p var
+# The demo is a workstation server: DEBUG on (static files, embedded demo key) unless the
+# caller chose otherwise. Settings refuse DEBUG off without a real SECRET_KEY.
+export DEBUG="${DEBUG:-1}"
 $BIN/celery -A labtrack worker --beat --schedule var/celerybeat-schedule --concurrency 2 \
     --loglevel INFO --logfile var/worker.log &
 WORKER=$!
