@@ -1,9 +1,11 @@
 """LabTrack settings, configured from the environment.
 
-With nothing set, LabTrack runs on its embedded default: SQLite and media files under
-`var/`, and Celery over kombu's SQLAlchemy transport on a SQLite file, so a real worker
-process runs analyses asynchronously with no server to install. Production sets
-DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis), SECRET_KEY, ALLOWED_HOSTS, MEDIA_ROOT.
+With only DEBUG=1 set (as `make demo` does; the test run needs nothing), LabTrack runs on
+its embedded default: SQLite and media files under `var/`, and Celery over kombu's
+SQLAlchemy transport on a SQLite file, so a real worker process runs analyses
+asynchronously with no server to install. DEBUG is off when unset, and then a real
+SECRET_KEY is required. Production sets DATABASE_URL (PostgreSQL), CELERY_BROKER_URL
+(Redis), SECRET_KEY, ALLOWED_HOSTS, MEDIA_ROOT.
 """
 from __future__ import annotations
 
@@ -155,7 +157,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_COOLOFF_MESSAGE = (
     f"This account is locked after {AXES_FAILURE_LIMIT} wrong passwords in a row. "
-    f"Try again in {AXES_COOLOFF_TIME.seconds // 60} minutes, or ask a LabTrack manager to unlock it.")
+    f"Try again in {int(AXES_COOLOFF_TIME.total_seconds() // 60)} minutes, or ask a LabTrack manager to unlock it.")
 # Attempt records in the database, not the cache: every worker sees them (no shared cache here).
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_VERBOSE = False

@@ -21,7 +21,7 @@ class AccountLockedOut(exceptions.APIException):
 
 
 class LockoutAwareBasicAuthentication(BasicAuthentication):
-    def authenticate_credentials(self, userid: str, password: str, request=None):
+    def authenticate_credentials(self, userid: str, password: str, request=None) -> tuple:
         try:
             return super().authenticate_credentials(userid, password, request)
         except exceptions.AuthenticationFailed:
