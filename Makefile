@@ -8,6 +8,10 @@ PORT   ?= 8000
 
 .PHONY: demo test install bench clean-demo
 
+# DEBUG is off unless set; the demo (and the benchmarks, which seed a throw-away lab) run
+# on a workstation with the embedded demo key, so they turn it on explicitly.
+demo bench: export DEBUG ?= 1
+
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt

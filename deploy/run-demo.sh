@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT="${PORT:-8000}"
 mkdir -p var
-$BIN/celery -A labtrack worker --beat --schedule var/celerybeat-schedule --concurrency 2 \
+# The demo is a workstation server: DEBUG on (static files, embedded demo key) unless the
+# caller chose otherwise. Settings refuse DEBUG off without a real SECRET_KEY.
+export DEBUG="${DEBUG:-1}"
+$BIN/celery -A labtrack worker --beat --schedule var/celerybeat-schedule --concurrency 2 --max-memory-per-child 1048576 \
     --loglevel INFO --logfile var/worker.log &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from analysis import io as readers
+from analysis.io import archive
 from analysis.data import technique_of_kind
 from analysis.registry import all_routines, default_routine_for, get_routine
 from analysis.result import InputError, Result, plain
@@ -94,6 +95,11 @@ def safe_disk_name(name: str, max_bytes: int = 200) -> str:
     ext = ext.encode()[:40].decode(errors="ignore")
     room = max_bytes - len(ext.encode())
     return stem.encode()[:room].decode(errors="ignore") + ext
+
+
+def remove_stale_temp_dirs(max_age_hours: float = 6) -> None:
+    """Remove run and archive temp folders left by killed workers (see analysis.io.archive)."""
+    archive.remove_stale_temp_dirs(max_age_hours=max_age_hours)
 
 
 @contextmanager

@@ -1,16 +1,20 @@
 """LabTrack settings, configured from the environment.
 
-With nothing set, LabTrack runs on its embedded default: SQLite and media files under
-`var/`, and Celery over kombu's SQLAlchemy transport on a SQLite file, so a real worker
-process runs analyses asynchronously with no server to install. Production sets
-DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis), SECRET_KEY, ALLOWED_HOSTS, MEDIA_ROOT.
+With only DEBUG=1 set (as `make demo` does; the test run needs nothing), LabTrack runs on
+its embedded default: SQLite and media files under `var/`, and Celery over kombu's
+SQLAlchemy transport on a SQLite file, so a real worker process runs analyses
+asynchronously with no server to install. DEBUG is off when unset, and then a real
+SECRET_KEY is required. Production sets DATABASE_URL (PostgreSQL), CELERY_BROKER_URL
+(Redis), SECRET_KEY, ALLOWED_HOSTS, MEDIA_ROOT.
 """
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LABTRACK_VAR_DIR", BASE_DIR / "var"))
@@ -25,11 +29,36 @@ def env_bool(name: str, default: bool) -> bool:
 # pytest (>= 8.2) sets PYTEST_VERSION: tests never share a broker or database with the demo.
 TESTING = "PYTEST_VERSION" in os.environ
 
-DEBUG = env_bool("DEBUG", True)
-# The embedded default is a demo on a workstation; production must set its own key.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "labtrack-embedded-demo-key-not-for-production"
-if not DEBUG and SECRET_KEY.startswith("labtrack-embedded"):
-    raise RuntimeError("Set SECRET_KEY in the environment when DEBUG is off.")
+# Off unless asked for: a forgotten variable must not publish tracebacks and settings.
+# `make demo` and deploy/run-demo.sh set DEBUG=1 explicitly.
+DEBUG = env_bool("DEBUG", False)
+# The embedded key is public (it is in this file): fine for a demo on a workstation or a
+# test run, never for a server. The placeholder of deploy/labtrack.env.example and any
+# short key are refused too, so a copied-but-unedited env file cannot start production.
+EMBEDDED_SECRET_KEY = "labtrack-embedded-demo-key-not-for-production"
+PLACEHOLDER_SECRET_KEYS = {EMBEDDED_SECRET_KEY, "change-me-to-a-long-random-string", "change-me"}
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or EMBEDDED_SECRET_KEY
+
+
+def check_secret_key(secret_key: str, *, debug: bool, testing: bool) -> None:
+    """Refuse to start a non-debug server with a public, placeholder or short SECRET_KEY."""
+    if debug or testing:
+        return
+    if secret_key in PLACEHOLDER_SECRET_KEYS or secret_key.startswith("change-me"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is missing or still the placeholder from deploy/labtrack.env.example, and "
+            "DEBUG is off. Set SECRET_KEY in the environment to a long random string, e.g. the "
+            "output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+            "(For the local demo only, set DEBUG=1 instead, as `make demo` does.)")
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is only {len(secret_key)} characters long; with DEBUG off it must have at "
+            f"least {MIN_SECRET_KEY_LENGTH}. Generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'")
+
+
+check_secret_key(SECRET_KEY, debug=DEBUG, testing=TESTING)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -42,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "simple_history",
+    "axes",
+    "csp",
     "labtrack.core",
     "labtrack.samples",
     "labtrack.measurements",
@@ -61,6 +92,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during login into the page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "labtrack.urls"
@@ -97,8 +131,38 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username before any password is hashed, for
+# the login page, the admin and HTTP basic on the API alike (DRF calls authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock by username, not IP: behind nginx every client has the proxy's address, and an
+# attacker rotating addresses must not get fresh tries. The price: anyone who knows a
+# username can lock it for the cool-off; a manager resets earlier with
+# `python manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = int(os.environ.get("LABTRACK_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LABTRACK_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 warns that a lockout without the IP can be dodged by rotating user agents or
+# cookies; a username-only lockout does not look at either, and adding the IP would lock
+# out everyone behind the proxy at once. Silenced so `check --deploy` stays meaningful.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_COOLOFF_MESSAGE = (
+    f"This account is locked after {AXES_FAILURE_LIMIT} wrong passwords in a row. "
+    f"Try again in {int(AXES_COOLOFF_TIME.total_seconds() // 60)} minutes, or ask a LabTrack manager to unlock it.")
+# Attempt records in the database, not the cache: every worker sees them (no shared cache here).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "batch_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -168,7 +232,8 @@ LABTRACK_SWEEP_MAX_REDISPATCH = int(os.environ.get("LABTRACK_SWEEP_MAX_REDISPATC
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # HTTP basic that answers a locked-out username with the lockout message (django-axes).
+        "labtrack.core.auth.LockoutAwareBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -183,7 +248,33 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-if not DEBUG:
+# Security headers on every response (Django's defaults made explicit, plus a CSP). The
+# pages load one script and one stylesheet from /static/ and nothing inline, so the policy
+# needs no 'unsafe-inline'; figures are <img> from our own views, a re-fit preview a data: URI.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# HTTPS-only cookies, redirect and HSTS whenever DEBUG is off, except in the test run
+# (its test client speaks plain HTTP); LABTRACK_HTTPS_ONLY=0 for a TLS-less intranet.
+HTTPS_ONLY = env_bool("LABTRACK_HTTPS_ONLY", not DEBUG and not TESTING)
+if HTTPS_ONLY:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

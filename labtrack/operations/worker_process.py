@@ -32,6 +32,22 @@ def database_url_for_tests() -> str:
     return f"postgresql://{host}/{s['NAME']}"
 
 
+def _worker_secret_key(settings) -> str:
+    """The caller's SECRET_KEY if a non-debug server would accept it, else a random one."""
+    import secrets
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from labtrack.settings import check_secret_key
+
+    debug = os.environ.get("DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+    try:
+        check_secret_key(settings.SECRET_KEY, debug=debug, testing=False)
+        return settings.SECRET_KEY
+    except ImproperlyConfigured:
+        return secrets.token_urlsafe(50)
+
+
 class WorkerProcess:
     """A real `celery worker` subprocess on the test database and broker."""
 
@@ -47,6 +63,10 @@ class WorkerProcess:
             **(extra_env or {}),
         }
         self.env.pop("PYTEST_VERSION", None)
+        # Outside pytest the worker's settings refuse a weak SECRET_KEY when DEBUG is off (as a
+        # server should); a test run's key is the embedded one or CI's short one. The worker
+        # signs nothing the web process reads, so a throw-away strong key is enough then.
+        self.env["SECRET_KEY"] = _worker_secret_key(settings)
         self.concurrency = concurrency
         self.proc: subprocess.Popen | None = None
         self.log_path = Path(settings.VAR_DIR) / f"worker-{os.getpid()}-{time.time_ns()}.log"

@@ -39,8 +39,13 @@ def page(chromium):
     context = chromium.new_context(viewport={"width": 1180, "height": 820}, device_scale_factor=1)
     context.set_default_timeout(20_000)
     pg = context.new_page()
+    # Every page a browser test visits must pass the Content-Security-Policy: Chromium
+    # reports each blocked script, style or image on the console.
+    blocked: list[str] = []
+    pg.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield pg
     context.close()
+    assert blocked == [], f"the CSP blocked something: {blocked}"
 
 
 @pytest.fixture

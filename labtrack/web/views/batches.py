@@ -1,8 +1,6 @@
 """Batch list (search, filters, sorting, pages, CSV), batch page, new/edit batch."""
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -21,6 +19,7 @@ from labtrack.samples import selectors, services
 from labtrack.samples.models import Project
 from labtrack.samples.services import batch_has_review
 from labtrack.web.forms import BatchFilterForm, BatchForm
+from labtrack.core import csv_safe
 from labtrack.web.views.common import apply_errors, page
 
 PAGE_SIZE = 50
@@ -60,7 +59,7 @@ def batch_list_csv(request):
     _, filters, _ = _filtered(request)
     qs = listing.batch_list(user=request.user, filters=filters)
     rows = listing.batch_csv_rows(listing.attach_page_data(list(qs)))
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="batches.csv"'
     return response

@@ -2,11 +2,10 @@
 trends page and the API (one selector, labtrack.analyses.selectors.quantities_of_record)."""
 from __future__ import annotations
 
-import csv
-
 from django.http import StreamingHttpResponse
 
 from labtrack.analyses.selectors import quantities_of_record, results_csv_rows
+from labtrack.core import csv_safe
 from labtrack.web.views.common import page
 
 FILTERS = ("name", "assignment", "technique", "routine", "batch", "sample")
@@ -24,7 +23,7 @@ def results_csv(request):
     filters = {key: request.GET[key] for key in FILTERS if request.GET.get(key)}
     quantities = quantities_of_record(user=request.user, accepted_only=request.GET.get("accepted", "1") != "0",
                                       **filters)
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())
     rows = results_csv_rows(quantities.iterator(chunk_size=2000))
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="results-of-record.csv"'

@@ -38,7 +38,12 @@ def trends_figure(request):
 
 
 def trend_svg(points: list[Point], query: dict) -> bytes:
-    """Value ± error against x, one colour and line per batch (an ageing series joins up)."""
+    """Value ± error against x, one colour and line per batch (an ageing series joins up).
+
+    Every label here is user text (batch codes, the quantity asked for in the URL): it is
+    drawn with mathtext off, so `$\\foo$` is shown as typed instead of being parsed, and
+    failing, as a formula (which broke the figure for every batch in it).
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.5, 4.2))
@@ -54,12 +59,13 @@ def trend_svg(points: list[Point], query: dict) -> bytes:
                     yerr=[p.stderr or 0 for p in series], marker="o", capsize=3, label=batch,
                     linestyle="-" if len(series) > 1 else "none")
     label, unit = X_AXES[query["x"]]
-    ax.set_xlabel(f"{label} ({unit})")
+    ax.set_xlabel(f"{label} ({unit})", parse_math=False)
     y_unit = points[0].unit if points else ""
     name = query["name"] + (f" [{query['assignment']}]" if query["assignment"] else "")
-    ax.set_ylabel(f"{name} ({y_unit})" if y_unit else name)
+    ax.set_ylabel(f"{name} ({y_unit})" if y_unit else name, parse_math=False)
     if by_batch:
-        ax.legend(fontsize=8, ncol=2)
+        for text in ax.legend(fontsize=8, ncol=2).get_texts():
+            text.set_parse_math(False)
     else:
         ax.text(0.5, 0.5, "no values to plot", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()

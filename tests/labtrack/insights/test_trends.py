@@ -86,3 +86,22 @@ def test_trends_page_and_figure(client, members, ageing):
     svg = client.get(reverse("trends_figure"), {"quantity": "integral_percent|bulk", "x": "age_days"})
     assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
     assert b"Sample age at measurement" in svg.content
+
+
+def test_quantity_with_mathtext_in_the_url_draws_as_typed(client, members, ageing):
+    # `$\foo$` was parsed as a matplotlib formula and raised: a 500 from a query string.
+    client.force_login(members["viewer"])
+    svg = client.get(reverse("trends_figure"), {"quantity": r"$\foo$|$\bar$", "x": "age_days"})
+    assert svg.status_code == 200 and b"<svg" in svg.content
+    assert rb"$\foo$ [$\bar$]" in svg.content  # the label, as typed (matplotlib's text comment)
+
+
+def test_batch_code_with_mathtext_does_not_break_the_figure_for_everyone(client, members, project, ageing):
+    chemist = members["chemist"]
+    odd = make_batch(chemist, project, code=r"MT$\foo$")
+    sample = make_sample(chemist, odd, code="MT-1", ageing_started_at=odd.synthesised_at)
+    _bulk_fraction(odd, sample, chemist, 10, 18.0)
+    client.force_login(members["viewer"])
+    svg = client.get(reverse("trends_figure"), {"quantity": "integral_percent|bulk", "x": "age_days"})
+    assert svg.status_code == 200
+    assert rb"MT$\foo$" in svg.content and b"NC12.8" in svg.content
