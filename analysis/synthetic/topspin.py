@@ -82,7 +82,8 @@ def write_topspin_1d(folder: str | Path, spectrum: NmrSpectrum, *, expno: int = 
     _write_params(pdata, "procs", procs, date_epoch_s)
     _write_params(pdata, "proc", procs, date_epoch_s)
     _write_scaled(pdata / "1r", intensity, nc_proc, dtype, big_endian)
-    _write_scaled(pdata / "1i", spectrum_c.imag, nc_proc, dtype, big_endian, clip=True)
+    # TopSpin stores 1i with the opposite sign to the imaginary part of our phased spectrum.
+    _write_scaled(pdata / "1i", -spectrum_c.imag, nc_proc, dtype, big_endian, clip=True)
     (pdata / "title").write_text(title + "\n" if title else "\n")
     return exp_dir
 
