@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.io.topspin_processing import ProcParams, group_delay
+from analysis.nuclei import normalise_nucleus
 from analysis.result import InputError
 
 # IUPAC frequency ratios Xi (% of 1H at the same field; Harris et al., Pure Appl. Chem.
@@ -120,7 +121,8 @@ def ppm_axis(ds: Dataset, acqus: dict, procs: dict, si: int, from_fid: bool) -> 
 
 
 def metadata(ds: Dataset, acqus: dict, procs: dict, *, source: str, n_points: int, two_d: bool) -> dict:
-    nucleus = str(acqus.get("NUC1") or procs.get("AXNUC") or "")
+    # Normalised so "<133Cs>" or "Cs133" finds the 133Cs site library and field table.
+    nucleus = normalise_nucleus(acqus.get("NUC1") or procs.get("AXNUC") or "")
     title = ""
     if ds.pdata is not None and (ds.pdata / "title").is_file():
         title = (ds.pdata / "title").read_text(encoding="latin-1", errors="replace").strip()[:500]

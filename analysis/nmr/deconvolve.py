@@ -16,7 +16,8 @@ from analysis.nmr.fitting import FitOutcome, percent_with_errors
 from analysis.nmr.lineshapes import LINESHAPES
 from analysis.nmr.prep import Prepared, prepare
 from analysis.nmr.select import choose_components
-from analysis.nmr.sites import library_for
+from analysis.nmr.sites import DEFAULT_LIBRARIES, library_for
+from analysis.nuclei import normalise_nucleus
 from analysis.registry import routine, set_plot
 from analysis.result import Component, InputError, Q, Result
 
@@ -57,6 +58,15 @@ def deconvolve_arrays(ppm: np.ndarray, intensity: np.ndarray, *, nucleus: str, s
             " kHz were recognised in the spectrum" if prep.inferred_spacing_ppm else
             "no MAS rate in the metadata and no sideband pattern found: treated as static")
     library = library_for(nucleus, site_library)
+    warnings.extend(prep.warnings)
+    if not library:
+        name = normalise_nucleus(nucleus)
+        known = ", ".join(sorted(DEFAULT_LIBRARIES))
+        warnings.append(
+            (f"no site library for {name}" if name else "the nucleus is not recorded in the data, "
+             "so no site library") + f" (defaults exist for {known}): every line is "
+            "'unassigned' and the number of lines is chosen by BIC alone; give site_library "
+            "to assign them")
     fit = choose_components(prep, library, sf_mhz, n_components=n_components,
                             positions_ppm=positions_ppm, fixed=fixed, lineshape=lineshape)
     if prep.sidebands and (prep.sideband_fraction or 0) > 0.005:

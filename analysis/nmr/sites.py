@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.nuclei import normalise_nucleus
 from analysis.result import InputError
 
 CS133_SITES: dict[str, dict[str, Any]] = {
@@ -27,7 +28,7 @@ DEFAULT_LIBRARIES: dict[str, dict[str, dict[str, Any]]] = {"133Cs": CS133_SITES}
 def library_for(nucleus: str, override: dict | None) -> dict[str, dict[str, Any]]:
     """The site library to use: `override` if given (checked), else the nucleus default
     (empty for nuclei without one). Sorted by descending shift."""
-    raw = override if override is not None else DEFAULT_LIBRARIES.get(nucleus, {})
+    raw = override if override is not None else DEFAULT_LIBRARIES.get(normalise_nucleus(nucleus), {})
     if not isinstance(raw, dict):
         raise InputError("site_library must be an object {assignment: {shift_ppm, ...}}")
     out = {}

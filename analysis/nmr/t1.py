@@ -21,6 +21,8 @@ from analysis.registry import routine, set_plot
 from analysis.result import Component, InputError, Q, Result
 
 MODELS = ("exponential", "stretched")
+NO_SIGNAL = "its amplitude is below the noise"
+NOT_CONVERGED = "the recovery fit did not converge"
 
 
 def recovery(tau: np.ndarray, i0: float, t1: float, beta: float = 1.0,
@@ -91,8 +93,12 @@ def fit_recovery(tau: np.ndarray, amp: np.ndarray, err: np.ndarray, model: str,
     order = np.argsort(tau)
     tau, amp, err = tau[order], amp[order], np.maximum(err[order], 1e-300)
     i0 = float(np.max(amp[-3:]))
-    if i0 < 3 * float(np.mean(err[-3:])):
-        return None, None, None, None, (d0, None), "its amplitude is below the noise"
+    noise = float(np.mean(err[-3:]))
+    if float(np.min(amp[-3:])) < -3 * noise and i0 < 3 * noise:
+        return None, None, None, None, (d0, None), (
+            "its recovered amplitude is negative: the rows look inverted or misphased")
+    if i0 < 3 * noise:
+        return None, None, None, None, (d0, None), NO_SIGNAL
     target = i0 * (1 - d0 * np.exp(-1))
     above = np.flatnonzero(amp >= target)
     t1_guess = float(tau[above[0]]) if above.size else float(tau[-1])
@@ -113,7 +119,7 @@ def fit_recovery(tau: np.ndarray, amp: np.ndarray, err: np.ndarray, model: str,
         popt, pcov = curve_fit(curve, tau, amp, p0=p0, sigma=err, absolute_sigma=True,
                                bounds=(lo, hi), maxfev=5000)
     except (RuntimeError, ValueError):
-        return None, None, None, None, (d0, None), "the recovery fit did not converge"
+        return None, None, None, None, (d0, None), NOT_CONVERGED
     chi2 = float(np.sum(((curve(tau, *popt) - amp) / err) ** 2))
     scale = max(1.0, chi2 / max(1, len(tau) - len(popt)))
     perr = np.sqrt(np.clip(np.diag(pcov) * scale, 0, None))
@@ -172,12 +178,14 @@ def t1(series: NmrSeries, *, model: str = "exponential", fit_range_ppm: list | N
         warnings.append("inversion recovery (from the pulse program): I0 (1 - d exp(-tau/T1)), "
                         "inversion depth d fitted (2 for a perfect 180 degree pulse)")
     components = []
+    failures = []
     recovery_curves = {"delay_s": delays}
     dense = np.geomspace(delays.min() / 2, delays.max() * 1.5, 200)
     model_curves = {"delay_s": dense}
     for k, ln in enumerate(dec.fit.lines):
         t1_s, t1_err, beta, i0, (d, d_err), why = fit_recovery(delays, areas[:, k], errs[:, k], model, depth)
         if why:
+            failures.append(f"{ln.label} at {ln.centre:.1f} ppm: {why}")
             warnings.append(f"{ln.label} ({ln.assignment}, {ln.centre:.1f} ppm): T1 not "
                             f"determined - {why}")
         q = {"shift_ppm": Q(ln.centre, ln.centre_err, "ppm"), "t1_s": Q(t1_s, t1_err, "s")}
@@ -190,6 +198,13 @@ def t1(series: NmrSeries, *, model: str = "exponential", fit_range_ppm: list | N
         recovery_curves[f"{ln.label}_err"] = errs[:, k]
         if t1_s is not None:
             model_curves[ln.label] = recovery(dense, i0, t1_s, beta or 1.0, d)
+    determined = [c for c in components if c.quantities["t1_s"].value is not None]
+    bounded = [f for f in failures if NO_SIGNAL not in f and NOT_CONVERGED not in f
+               and "negative" not in f]
+    if not determined and not bounded:
+        # No line has a T1 or even a bound on it: an empty success would hide the problem.
+        raise InputError("no T1 could be fitted for any line (" + "; ".join(failures) + "); "
+                         "check the phase of the rows and that the vdlist matches the series", path)
     return Result(components=components, warnings=warnings,
                   fit={"n_rows": int(delays.size), "model": model,
                        "experiment": "inversion-recovery" if inversion else "saturation-recovery",
