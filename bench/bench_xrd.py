@@ -5,7 +5,12 @@ from pathlib import Path
 
 from bench import benchmark
 
-SI_BRML = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "xrd" / "Si-Std_SRM640d_D8D_20-97_7_16hm.brml"
+# The project's copy (tests/data, Apache-2.0), else the team's shared/data.
+_ROOT = Path(__file__).resolve().parents[1]
+_NAME = "Si-Std_SRM640d_D8D_20-97_7_16hm.brml"
+SI_BRML = _ROOT / "tests" / "data" / "xrd" / _NAME
+if not SI_BRML.exists():
+    SI_BRML = _ROOT / ".." / "shared" / "data" / "xrd" / _NAME
 
 
 @benchmark("xrd.scherrer", target_s=0.3)

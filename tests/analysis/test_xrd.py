@@ -15,9 +15,10 @@ from analysis.synthetic.paper import BULK_CRYSTALLITE_NM, TABLE1
 from analysis.synthetic.xrd import powder_pattern, si_standard_pattern, write_brml, write_xy
 from analysis.xrd import scherrer
 from analysis.xrd_profile import instrument_profile
+from tests.analysis.real_files import real_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SI_BRML = ROOT / ".." / "shared" / "data" / "xrd" / "Si-Std_SRM640d_D8D_20-97_7_16hm.brml"
+SI_BRML = real_file("xrd/Si-Std_SRM640d_D8D_20-97_7_16hm.brml")
 needs_si = pytest.mark.skipif(not SI_BRML.exists(), reason=f"real SRM 640d file not found at {SI_BRML}")
 ALL_MARKERS = {"(102)", "(131)", "(221)"}
 
