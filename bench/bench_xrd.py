@@ -31,3 +31,14 @@ def read_real_brml():
     if not SI_BRML.exists():
         return {"skipped": f"{SI_BRML} not found"}
     return lambda: read_brml(str(SI_BRML))
+
+
+@benchmark("xrd.read_raw", target_s=0.05)
+def read_real_raw():
+    """Read a real Bruker RAW1.01 scan (2374 points; tests/data/xrd/BT86.raw from xylib)."""
+    from analysis.io.bruker_raw import read_bruker_raw
+
+    path = _ROOT / "tests" / "data" / "xrd" / "BT86.raw"
+    if not path.exists():
+        return {"skipped": f"{path} not found"}
+    return lambda: read_bruker_raw(str(path))
