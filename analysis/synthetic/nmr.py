@@ -238,3 +238,32 @@ def write_p31_pair(folder: str, *, wt_percent: float = paper.OPA_WT_PERCENT_NC83
              for spec, expno, title in ((sample, 20, "NC8.3 31P"),
                                         (reference, 21, "NH4H2PO4 31P reference"))]
     return paths[0], paths[1], params
+
+
+# The paper's ligand spectra of NC8.3 (Figure 4 b-d and text), 14.1 T: (shift ppm, FWHM Hz,
+# relative area). 13C CP areas are not quantitative (CP); 1H NCH2,3 : RCH2 is 1 : 4.
+LIGAND_SPECTRA = {
+    "13C": {"sf_mhz": 150.90, "mas_hz": 12000.0, "centre_ppm": 100.0, "sw_ppm": 400.0,
+            "lines": [(62.0, 300.0, 2.0), (55.0, 300.0, 2.0), (30.0, 450.0, 16.0), (14.0, 250.0, 2.0)]},
+    "1H": {"sf_mhz": 600.13, "mas_hz": 14000.0, "centre_ppm": 5.0, "sw_ppm": 100.0,
+           "lines": [(3.5, 1200.0, 1.0), (1.2, 900.0, 4.0)]},
+    "31P": {"sf_mhz": P31_SF_MHZ, "mas_hz": 14000.0, "centre_ppm": 30.0, "sw_ppm": 400.0,
+            "lines": [(25.0, 1500.0, 1.0)]},
+}
+
+
+def ligand_spectrum(nucleus: str, *, n_points: int = 8192, snr: float = 200.0,
+                    seed: int = 0) -> NmrSpectrum:
+    """NC8.3's 13C CP, 1H or 31P MAS spectrum from the paper's shifts (LIGAND_SPECTRA),
+    with first-order sidebands, a rolling baseline and noise (peak SNR `snr`)."""
+    spec = LIGAND_SPECTRA[nucleus]
+    rng = np.random.default_rng(seed)
+    ppm = ppm_axis(n_points, spec["centre_ppm"], spec["sw_ppm"])
+    lines = [(shift, fwhm, TOTAL_AREA * area) for shift, fwhm, area in spec["lines"]]
+    clean = _lines(ppm, lines, spec["sf_mhz"], spec["mas_hz"])
+    height = float(clean.max())
+    data = clean + _baseline(ppm, height, rng) + rng.normal(0.0, height / snr, n_points)
+    meta = {"nucleus": nucleus, "sf_mhz": spec["sf_mhz"], "mas_rate_hz": spec["mas_hz"],
+            "ns": 1024, "rg": 128.0, "nc_proc": 0, "synthetic": True}
+    return NmrSpectrum(format="synthetic", source=f"synthetic:NC8.3:{nucleus}", ppm=ppm,
+                       intensity=data, nucleus=nucleus, sf_mhz=spec["sf_mhz"], metadata=meta)

@@ -36,7 +36,8 @@ def report():
                                               (0.972, [0.93, 1.02])])
 def test_t1_matches_topspins_report_within_5_percent(report, source, peak_ppm, window):
     series = read(str(EXPERIMENT), source=source)
-    result = t1(series, fit_range_ppm=window)
+    # Cyclosporin, not a DDAB-capped NC: the lab's default 1H site library does not apply.
+    result = t1(series, fit_range_ppm=window, site_library={})
     nearest = min(result.components, key=lambda c: abs(c.quantities["shift_ppm"].value - peak_ppm))
     assert nearest.quantities["shift_ppm"].value == pytest.approx(peak_ppm, abs=0.01)
     got = nearest.quantities["t1_s"]
