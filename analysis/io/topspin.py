@@ -4,8 +4,9 @@ Accepts an experiment folder (with `acqus`), one of its `pdata/N` folders, or a 
 either (one top-level folder, or a sample/expno/ nesting). Processed data are read as
 TopSpin left them (intensity * 2**NC_proc, ppm[i] = OFFSET - i * SW_p / (SF * SI)); raw
 data are processed with the procs parameters (see `analysis.io.topspin_processing`).
-Two formats: "bruker-topspin" (1D) and "bruker-topspin-2d" (pseudo-2D relaxation series
-with a vdlist).
+Three formats: "bruker-topspin" (1D), "bruker-topspin-2d" (pseudo-2D relaxation series
+with a vdlist) and "bruker-topspin-2d-spectrum" (a 2D correlation such as HETCOR: no
+delay list, a frequency axis in F1; read from 2rr with both ppm axes).
 """
 from __future__ import annotations
 
@@ -18,16 +19,18 @@ from typing import Iterator
 
 import numpy as np
 
-from analysis.data import NmrSeries, NmrSpectrum
+from analysis.data import NmrSeries, NmrSpectrum, NmrSpectrum2D
 from analysis.io import reader
 from analysis.io.archive import extract_safely, open_zip
 from analysis.io.topspin_params import (Dataset, binary, jcamp, metadata, num, ppm_axis,
                                          proc_params)
 from analysis.io.topspin_processing import baseline_offset, displayed, fid_to_spectrum, parse_vdlist
+from analysis.nuclei import normalise_nucleus
 from analysis.result import InputError
 
 FORMAT_1D = "bruker-topspin"
 FORMAT_2D = "bruker-topspin-2d"
+FORMAT_2D_SPECTRUM = "bruker-topspin-2d-spectrum"
 SOURCES = ("auto", "processed", "fid")
 _MARKERS_2D = {"acqu2s", "ser", "2rr", "proc2s"}
 _MARKERS = {"acqus", "procs", "fid", "1r"} | _MARKERS_2D
@@ -197,6 +200,47 @@ def _read_fid(ds: Dataset, path: Path, acqus: dict, td: int, rows: int = 1) -> n
     values = binary(ds, path, (rows - 1) * stride + td, isfloat, big, "data points")
     values = np.concatenate([values, np.zeros(rows * stride - values.size)]).reshape(rows, stride)[:, :td]
     return values[:, 0::2] + 1j * values[:, 1::2]
+
+
+# ---------------------------------------------------------------- 2D spectra (HETCOR)
+
+_LISTS = {"vdlist", "vclist", "vplist", "difflist"}
+
+
+def sniff_2d_spectrum(path: str) -> bool:
+    """A TopSpin 2D experiment without a delay list: a correlation spectrum (HETCOR etc.).
+    Registered before the pseudo-2D reader, which needs a vdlist."""
+    names = _names_in(path)
+    return sniff_2d(path) and names is not None and not (_LISTS & names)
+
+
+@reader(FORMAT_2D_SPECTRUM, kind=NmrSpectrum2D.kind, sniff=sniff_2d_spectrum, options=("procno",))
+def read_topspin_2d(path: str, *, procno: int | None = None) -> NmrSpectrum2D:
+    """A processed 2D spectrum (2rr) with both ppm axes (F2 from procs, F1 from proc2s),
+    intensity in TopSpin units. Raw ser data of a true 2D are not processed here."""
+    _, procno = _options("auto", procno)
+    with _opened(path) as (root, contained):
+        ds = _locate(root, path, procno, "2d", contained)
+        acqus = jcamp(ds, ds.expno / "acqus") if ds.expno is not None else {}
+        acqu2s = jcamp(ds, ds.expno / "acqu2s", required=False) if ds.expno is not None else {}
+        proc2s = jcamp(ds, ds.pdata / "proc2s", required=False) if ds.pdata is not None else {}
+        f1_nucleus = normalise_nucleus(proc2s.get("AXNUC") or acqu2s.get("NUC1") or "")
+        if f1_nucleus in ("", "off") or not (num(proc2s, "SW_p", 0) or 0) > 1.0:
+            # No frequency axis in F1: a relaxation series whose delay list went missing.
+            raise ds.error("vdlist is missing: a pseudo-2D relaxation series needs its list of delays")
+        if ds.pdata is None or not (ds.pdata / "2rr").is_file():
+            raise ds.error("has no processed 2D spectrum (pdata/N/2rr); process it in TopSpin "
+                           "(xfb) and upload the experiment with its pdata folder")
+        procs = jcamp(ds, ds.pdata / "procs")
+        intensity = _read_2rr(ds, procs, proc2s, 0)  # every F1 point: TD(F1) < SI(F1) after zero fill
+        ppm_f2, sf_f2 = ppm_axis(ds, acqus, procs, intensity.shape[1], from_fid=False)
+        ppm_f1, sf_f1 = ppm_axis(ds, acqu2s, proc2s, intensity.shape[0], from_fid=False)
+        meta = metadata(ds, acqus, procs, source="processed", n_points=intensity.shape[1], two_d=True)
+        meta.update(experiment="2d-correlation", nucleus_f1=f1_nucleus, n_rows=int(intensity.shape[0]),
+                    sf_f1_mhz=sf_f1)
+    return NmrSpectrum2D(ppm_f2=ppm_f2, ppm_f1=ppm_f1, intensity=intensity, nucleus_f2=meta["nucleus"],
+                         nucleus_f1=f1_nucleus, sf_f2_mhz=sf_f2, sf_f1_mhz=sf_f1, metadata=meta,
+                         format=FORMAT_2D_SPECTRUM, source=path)
 
 
 # ---------------------------------------------------------------- pseudo-2D

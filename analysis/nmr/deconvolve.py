@@ -181,3 +181,7 @@ def _plot(result: Result):
 
 
 set_plot("nmr.deconvolve", _plot)
+
+# nmr.hetcor registers on import; analysis.registry.ROUTINE_MODULES (being reworked in
+# issue 15 item 7) should list it directly, then this import can go.
+from analysis.nmr import hetcor as _hetcor  # noqa: E402,F401
