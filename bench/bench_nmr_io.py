@@ -72,4 +72,4 @@ def t1_real_ir():
     if not folder.exists():
         return {"skipped": f"{folder} not found"}
     series = read_topspin_series(str(folder), source="fid")
-    return lambda: t1(series, fit_range_ppm=[4.2, 4.5])
+    return lambda: t1(series, fit_range_ppm=[4.2, 4.5], site_library={})  # not a DDAB sample
