@@ -63,11 +63,14 @@ def deconvolve_arrays(ppm: np.ndarray, intensity: np.ndarray, *, nucleus: str, s
     if not library:
         name = normalise_nucleus(nucleus)
         known = ", ".join(sorted(DEFAULT_LIBRARIES))
-        warnings.append(
-            (f"no site library for {name}" if name else "the nucleus is not recorded in the data, "
-             "so no site library") + f" (defaults exist for {known}): every line is "
-            "'unassigned' and the number of lines is chosen by BIC alone; give site_library "
-            "to assign them")
+        if site_library is not None:
+            what = "the site_library given is empty"
+        elif name:
+            what = f"no site library for {name} (defaults exist for {known})"
+        else:
+            what = f"the nucleus is not recorded in the data, so no site library (defaults exist for {known})"
+        warnings.append(f"{what}: every line is 'unassigned' and the number of lines is chosen by "
+                        "BIC alone; give site_library to assign them")
     fit = choose_components(prep, library, sf_mhz, n_components=n_components,
                             positions_ppm=positions_ppm, fixed=fixed, lineshape=lineshape)
     if prep.sidebands and (prep.sideband_fraction or 0) > 0.005:
