@@ -52,6 +52,22 @@ class NmrSeries(InstrumentData):
 
 
 @dataclass
+class NmrSpectrum2D(InstrumentData):
+    """A processed 2-D correlation spectrum (e.g. 133Cs-1H HETCOR): `intensity` is
+    (F1 points, F2 points); both ppm axes in file order (high ppm first). F2 is the
+    observed (direct) nucleus, F1 the indirect one."""
+
+    kind: ClassVar[str] = "nmr-2d"
+    ppm_f2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ppm_f1: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    intensity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    nucleus_f2: str = ""
+    nucleus_f1: str = ""
+    sf_f2_mhz: float = 0.0
+    sf_f1_mhz: float = 0.0
+
+
+@dataclass
 class SaxsCurve(InstrumentData):
     kind: ClassVar[str] = "saxs-curve"
     technique: ClassVar[str] = "saxs"

@@ -29,6 +29,16 @@ def t1_series():
     return lambda: t1(series)
 
 
+@benchmark("nmr.hetcor", target_s=0.5)
+def hetcor_nc83():
+    """nmr.hetcor of a synthetic NC8.3 133Cs-1H HETCOR (128 x 1024, four cross peaks)."""
+    from analysis.nmr.hetcor import hetcor
+    from analysis.synthetic.nmr import hetcor_spectrum
+
+    spectrum = hetcor_spectrum(seed=1)
+    return lambda: hetcor(spectrum)
+
+
 def _median_time(fn, repeat=5):
     fn()
     times = []

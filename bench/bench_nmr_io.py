@@ -47,3 +47,29 @@ def read_pseudo2d_2rr():
     tmp = tempfile.TemporaryDirectory(prefix="bench-topspin-")
     folder = str(write_topspin_pseudo2d(tmp.name, series, xdim=(4, 1024)))
     return lambda: (tmp, read_topspin_series(folder))
+
+
+_REAL = __import__("pathlib").Path(__file__).resolve().parents[1] / "tests" / "data" / "topspin"
+
+
+@benchmark("nmr.read_fid_real_128k", target_s=0.5)
+def read_fid_real():
+    """Process a real 400 MHz 1H fid (40k complex points, zero-filled to SI 128k) as TopSpin
+    would, from tests/data/topspin/strychnine-1h."""
+    folder = _REAL / "strychnine-1h" / "10"
+    if not folder.exists():
+        return {"skipped": f"{folder} not found"}
+    return lambda: read_topspin(str(folder), source="fid")
+
+
+@benchmark("nmr.t1_real_ir", target_s=1.0)
+def t1_real_ir():
+    """nmr.t1 of a real 600 MHz 1H inversion-recovery ser (10 x 8k, processed from the ser)
+    over one peak (tests/data/topspin/cyclosporin-t1ir)."""
+    from analysis.nmr.t1 import t1
+
+    folder = _REAL / "cyclosporin-t1ir" / "1"
+    if not folder.exists():
+        return {"skipped": f"{folder} not found"}
+    series = read_topspin_series(str(folder), source="fid")
+    return lambda: t1(series, fit_range_ppm=[4.2, 4.5], site_library={})  # not a DDAB sample

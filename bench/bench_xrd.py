@@ -5,7 +5,12 @@ from pathlib import Path
 
 from bench import benchmark
 
-SI_BRML = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "xrd" / "Si-Std_SRM640d_D8D_20-97_7_16hm.brml"
+# The project's copy (tests/data, Apache-2.0), else the team's shared/data.
+_ROOT = Path(__file__).resolve().parents[1]
+_NAME = "Si-Std_SRM640d_D8D_20-97_7_16hm.brml"
+SI_BRML = _ROOT / "tests" / "data" / "xrd" / _NAME
+if not SI_BRML.exists():
+    SI_BRML = _ROOT / ".." / "shared" / "data" / "xrd" / _NAME
 
 
 @benchmark("xrd.scherrer", target_s=0.3)
@@ -26,3 +31,14 @@ def read_real_brml():
     if not SI_BRML.exists():
         return {"skipped": f"{SI_BRML} not found"}
     return lambda: read_brml(str(SI_BRML))
+
+
+@benchmark("xrd.read_raw", target_s=0.05)
+def read_real_raw():
+    """Read a real Bruker RAW1.01 scan (2374 points; tests/data/xrd/BT86.raw from xylib)."""
+    from analysis.io.bruker_raw import read_bruker_raw
+
+    path = _ROOT / "tests" / "data" / "xrd" / "BT86.raw"
+    if not path.exists():
+        return {"skipped": f"{path} not found"}
+    return lambda: read_bruker_raw(str(path))

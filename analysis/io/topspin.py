@@ -4,46 +4,36 @@ Accepts an experiment folder (with `acqus`), one of its `pdata/N` folders, or a 
 either (one top-level folder, or a sample/expno/ nesting). Processed data are read as
 TopSpin left them (intensity * 2**NC_proc, ppm[i] = OFFSET - i * SW_p / (SF * SI)); raw
 data are processed with the procs parameters (see `analysis.io.topspin_processing`).
-Two formats: "bruker-topspin" (1D) and "bruker-topspin-2d" (pseudo-2D relaxation series
-with a vdlist).
+Three formats: "bruker-topspin" (1D), "bruker-topspin-2d" (pseudo-2D relaxation series
+with a vdlist) and "bruker-topspin-2d-spectrum" (a 2D correlation such as HETCOR: no
+delay list, a frequency axis in F1; read from 2rr with both ppm axes).
 """
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
-import warnings
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from analysis.data import NmrSeries, NmrSpectrum
+from analysis.data import NmrSeries, NmrSpectrum, NmrSpectrum2D
 from analysis.io import reader
 from analysis.io.archive import extract_safely, open_zip
-from analysis.io.topspin_processing import (ProcParams, baseline_offset, fid_to_spectrum, group_delay,
-                                             parse_vdlist)
+from analysis.io.topspin_params import (Dataset, binary, jcamp, metadata, num, ppm_axis,
+                                         proc_params)
+from analysis.io.topspin_processing import baseline_offset, displayed, fid_to_spectrum, parse_vdlist
+from analysis.nuclei import normalise_nucleus
 from analysis.result import InputError
 
 FORMAT_1D = "bruker-topspin"
 FORMAT_2D = "bruker-topspin-2d"
+FORMAT_2D_SPECTRUM = "bruker-topspin-2d-spectrum"
 SOURCES = ("auto", "processed", "fid")
 _MARKERS_2D = {"acqu2s", "ser", "2rr", "proc2s"}
 _MARKERS = {"acqus", "procs", "fid", "1r"} | _MARKERS_2D
-
-# IUPAC frequency ratios Xi (% of 1H at the same field; Harris et al., Pure Appl. Chem.
-# 73, 1795 (2001)) and the proton gyromagnetic ratio / 2 pi (CODATA 2018, MHz/T).
-XI_PERCENT = {
-    "1H": 100.0, "2H": 15.350609, "7Li": 38.863797, "13C": 25.145020, "14N": 7.226317,
-    "15N": 10.136767, "17O": 13.556457, "19F": 94.094011, "23Na": 26.451900,
-    "27Al": 26.056859, "29Si": 19.867187, "31P": 40.480742, "79Br": 25.053980,
-    "81Br": 27.006518, "119Sn": 37.290632, "133Cs": 13.116142, "207Pb": 20.920599,
-}
-GAMMA_1H_MHZ_PER_T = 42.577478518
-_ONE_PULSE = re.compile(r"^(zg|onepulse|one_pulse|hpdec|zgig|cpd|onepul)", re.I)
 
 
 # ---------------------------------------------------------------- detection
@@ -85,20 +75,6 @@ def sniff_2d(path: str) -> bool:
 
 # ---------------------------------------------------------------- locating
 
-class _Dataset:
-    """Where the pieces of one experiment are; `rel` names files for error messages."""
-
-    def __init__(self, origin: str, expno: Path | None, pdata: Path | None):
-        self.origin, self.expno, self.pdata = origin, expno, pdata
-        self.base = expno if expno is not None else pdata
-
-    def rel(self, p: Path) -> str:
-        return p.relative_to(self.base).as_posix() if self.base else p.name
-
-    def error(self, message: str) -> InputError:
-        return InputError(message, self.origin)
-
-
 @contextlib.contextmanager
 def _opened(path: str) -> Iterator[tuple[Path, bool]]:
     """The folder to look in (`path` itself, or a temporary extraction of the zip) and
@@ -111,11 +87,11 @@ def _opened(path: str) -> Iterator[tuple[Path, bool]]:
         yield Path(tmp), True
 
 
-def _locate(root: Path, origin: str, procno: int | None, dims: str, contained: bool) -> _Dataset:
+def _locate(root: Path, origin: str, procno: int | None, dims: str, contained: bool) -> Dataset:
     if (root / "procs").is_file() or (root / "1r").is_file() or (root / "2rr").is_file():
         parent = root.parent.parent
         expno = parent if not contained and (parent / "acqus").is_file() else None
-        return _Dataset(origin, expno, root)
+        return Dataset(origin, expno, root)
     expnos = sorted({p.parent for p in _walk(root, "acqus")})
     if len(expnos) > 1:
         names = ", ".join(p.relative_to(root).as_posix() or "." for p in expnos[:5])
@@ -124,7 +100,7 @@ def _locate(root: Path, origin: str, procno: int | None, dims: str, contained: b
         # A pdata/N folder on its own (zipped without its experiment) is still a spectrum.
         pdatas = sorted({p.parent for p in _walk(root, "procs")})
         if len(pdatas) == 1 and not _walk(root, "fid") and not _walk(root, "ser"):
-            return _Dataset(origin, None, pdatas[0])
+            return Dataset(origin, None, pdatas[0])
         raise InputError("acqus is missing", origin)
     expno = expnos[0]
     data_file = "2rr" if dims == "2d" else "1r"
@@ -133,12 +109,12 @@ def _locate(root: Path, origin: str, procno: int | None, dims: str, contained: b
         chosen = pdata_dir / str(procno)
         if not chosen.is_dir():
             raise InputError(f"pdata/{procno} does not exist", origin)
-        return _Dataset(origin, expno, chosen)
+        return Dataset(origin, expno, chosen)
     procnos = sorted(int(p.name) for p in pdata_dir.glob("*") if p.name.isdigit()) \
         if pdata_dir.is_dir() else []
     with_data = [n for n in procnos if (pdata_dir / str(n) / data_file).is_file()]
     pick = (with_data or procnos or [None])[0]
-    return _Dataset(origin, expno, pdata_dir / str(pick) if pick is not None else None)
+    return Dataset(origin, expno, pdata_dir / str(pick) if pick is not None else None)
 
 
 def _walk(root: Path, name: str, depth: int = 4) -> list[Path]:
@@ -149,123 +125,6 @@ def _walk(root: Path, name: str, depth: int = 4) -> list[Path]:
         if name in filenames:
             found.append(Path(dirpath) / name)
     return found
-
-
-# ---------------------------------------------------------------- parameters
-
-def _jcamp(ds: _Dataset, path: Path, required: bool = True) -> dict:
-    if not path.is_file():
-        if required:
-            raise ds.error(f"{ds.rel(path)} is missing")
-        return {}
-    from nmrglue.fileio.bruker import read_jcamp
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            dic = read_jcamp(str(path), encoding="latin-1")
-        except (ValueError, IndexError, OSError, UnicodeError) as exc:
-            raise ds.error(f"{ds.rel(path)} is not a readable TopSpin parameter file ({exc})") from None
-    if not any(not k.startswith("_") for k in dic):
-        raise ds.error(f"{ds.rel(path)} has no parameters (empty or not a JCAMP-DX file)")
-    return dic
-
-
-def _num(dic: dict, key: str, default: float | None = None, index: int | None = None) -> float | None:
-    value = dic.get(key, default)
-    if index is not None:
-        value = value[index] if isinstance(value, list) and len(value) > index else default
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return default
-
-
-def _binary(ds: _Dataset, path: Path, count: int, isfloat: bool, big: bool, what: str = "points") -> np.ndarray:
-    """`count` numbers from a TopSpin binary file (int32 or float64, declared byte order)."""
-    dtype = np.dtype(">f8" if isfloat else ">i4") if big else np.dtype("<f8" if isfloat else "<i4")
-    if not path.is_file():
-        raise ds.error(f"{ds.rel(path)} is missing")
-    got = path.stat().st_size // dtype.itemsize
-    if got < count:
-        raise ds.error(f"{ds.rel(path)} is truncated (got {got} of {count} {what})")
-    return np.fromfile(path, dtype=dtype, count=count).astype(float)
-
-
-def _proc_params(ds: _Dataset, acqus: dict, procs: dict, td_complex: int) -> ProcParams:
-    sw_hz = _num(acqus, "SW_h")
-    if not sw_hz:
-        raise ds.error("acqus has no spectral width SW_h")
-    wdw = int(_num(procs, "WDW", 0) or 0)
-    if wdw not in (0, 1, 2, 3, 4):
-        raise ds.error(f"window function WDW={wdw} in procs is not supported (use no, EM, GM, SINE or QSINE)")
-    aq_mod = int(_num(acqus, "AQ_mod", 3) or 0)
-    if aq_mod in (0, 2):
-        raise ds.error(f"acquisition mode AQ_mod={aq_mod} (qf/qseq) is not supported; process it in TopSpin")
-    try:
-        grpdly = group_delay(acqus)
-    except ValueError as exc:
-        raise ds.error(str(exc)) from None
-    si = int(_num(procs, "SI", 0) or 0) or 2 * td_complex
-    return ProcParams(si=si, sw_hz=sw_hz, wdw=wdw, lb_hz=_num(procs, "LB", 0.0), gb=_num(procs, "GB", 0.0),
-                      ssb=_num(procs, "SSB", 0.0), phc0_deg=_num(procs, "PHC0", 0.0),
-                      phc1_deg=_num(procs, "PHC1", 0.0), grpdly=grpdly)
-
-
-def _ppm_axis(ds: _Dataset, acqus: dict, procs: dict, si: int, from_fid: bool) -> tuple[np.ndarray, float]:
-    """ppm of each point (high ppm first) and SF in MHz."""
-    sf = _num(procs, "SF") or _num(acqus, "BF1")
-    if not sf:
-        raise ds.error("neither procs SF nor acqus BF1 gives the spectrometer frequency")
-    if from_fid or _num(procs, "OFFSET") is None or not _num(procs, "SW_p"):
-        sw_hz, sfo1 = _num(acqus, "SW_h"), _num(acqus, "SFO1")
-        if not sw_hz or not sfo1:
-            raise ds.error("acqus lacks SW_h or SFO1, needed for the ppm axis")
-        offset = (sfo1 - sf) / sf * 1e6 + sw_hz / (2.0 * sf)
-    else:
-        offset, sw_hz = _num(procs, "OFFSET"), _num(procs, "SW_p")
-    return offset - np.arange(si) * sw_hz / (sf * si), float(sf)
-
-
-def _metadata(ds: _Dataset, acqus: dict, procs: dict, *, source: str, n_points: int, two_d: bool) -> dict:
-    nucleus = str(acqus.get("NUC1") or procs.get("AXNUC") or "")
-    title = ""
-    if ds.pdata is not None and (ds.pdata / "title").is_file():
-        title = (ds.pdata / "title").read_text(encoding="latin-1", errors="replace").strip()[:500]
-    pulprog = str(acqus.get("PULPROG", "") or "")
-    bf1, sfo1 = _num(acqus, "BF1"), _num(acqus, "SFO1")
-    field_t = None
-    if nucleus in XI_PERCENT and (bf1 or sfo1):
-        field_t = round((bf1 or sfo1) / (XI_PERCENT[nucleus] / 100.0) / GAMMA_1H_MHZ_PER_T, 4)
-    mas = _num(acqus, "MASR") or _num(acqus, "CNST", index=31) or _mas_from_title(title)
-    date = _num(acqus, "DATE")
-    if two_d:
-        experiment = "saturation-recovery" if "sat" in pulprog.lower() else (
-            "inversion-recovery" if "ir" in pulprog.lower() else "pseudo-2d")
-    else:
-        experiment = "one-pulse" if _ONE_PULSE.match(pulprog) else (pulprog or "1d")
-    return {
-        "nucleus": nucleus,
-        "sfo1_mhz": sfo1,
-        "field_t": field_t,
-        "mas_rate_hz": mas or None,
-        "ns": int(_num(acqus, "NS")) if _num(acqus, "NS") is not None else None,
-        "rg": _num(acqus, "RG"),
-        "d1_s": _num(acqus, "D", index=1),
-        "pulprog": pulprog,
-        "title": title,
-        "date": datetime.fromtimestamp(date, tz=timezone.utc).isoformat() if date else None,
-        "nc_proc": int(_num(procs, "NC_proc")) if _num(procs, "NC_proc") is not None and source == "processed" else None,
-        "experiment": experiment,
-        "n_points": n_points,
-        "source": source,
-        "procno": int(ds.pdata.name) if ds.pdata is not None and ds.pdata.name.isdigit() else None,
-    }
-
-
-def _mas_from_title(title: str) -> float | None:
-    match = re.search(r"(\d+(?:\.\d+)?)\s*kHz", title, re.I)
-    return float(match.group(1)) * 1e3 if match else None
 
 
 def _options(source: str, procno: object) -> tuple[str, int | None]:
@@ -280,7 +139,7 @@ def _options(source: str, procno: object) -> tuple[str, int | None]:
         raise InputError(f"reader option procno={procno!r} must be a whole number") from None
 
 
-def _choose_source(ds: _Dataset, source: str, processed: str, raw: str) -> str:
+def _choose_source(ds: Dataset, source: str, processed: str, raw: str) -> str:
     has_proc = ds.pdata is not None and (ds.pdata / processed).is_file()
     has_raw = ds.expno is not None and (ds.expno / raw).is_file()
     if source == "processed" and not has_proc:
@@ -305,42 +164,83 @@ def read_topspin(path: str, *, source: str = "auto", procno: int | None = None) 
     source, procno = _options(source, procno)
     with _opened(path) as (root, contained):
         ds = _locate(root, path, procno, "1d", contained)
-        acqus = _jcamp(ds, ds.expno / "acqus") if ds.expno is not None else {}
+        acqus = jcamp(ds, ds.expno / "acqus") if ds.expno is not None else {}
         source = _choose_source(ds, source, "1r", "fid")
-        procs = _jcamp(ds, ds.pdata / "procs", required=source == "processed") if ds.pdata is not None else {}
+        procs = jcamp(ds, ds.pdata / "procs", required=source == "processed") if ds.pdata is not None else {}
         if source == "processed":
-            si = int(_num(procs, "SI", 0) or 0)
+            si = int(num(procs, "SI", 0) or 0)
             if si <= 0:
                 raise ds.error(f"{ds.rel(ds.pdata / 'procs')} has no size SI")
-            raw = _binary(ds, ds.pdata / "1r", si, _num(procs, "DTYPP", 0) == 2, _num(procs, "BYTORDP", 0) == 1)
-            intensity = raw * 2.0 ** (_num(procs, "NC_proc", 0) or 0)
+            raw = binary(ds, ds.pdata / "1r", si, num(procs, "DTYPP", 0) == 2, num(procs, "BYTORDP", 0) == 1)
+            intensity = raw * 2.0 ** (num(procs, "NC_proc", 0) or 0)
         else:
-            td = int(_num(acqus, "TD", 0) or 0)
+            td = int(num(acqus, "TD", 0) or 0)
             if td < 2:
                 raise ds.error("acqus has no time-domain size TD")
             fid = _read_fid(ds, ds.expno / "fid", acqus, td)
-            params = _proc_params(ds, acqus, procs, td // 2)
+            params = proc_params(ds, acqus, procs, td // 2)
             si = params.si
-            intensity = baseline_offset(fid_to_spectrum(fid, params).real)
-        ppm, sf = _ppm_axis(ds, acqus, procs, si, from_fid=source == "fid")
-        meta = _metadata(ds, acqus, procs, source=source, n_points=si, two_d=False)
+            intensity = baseline_offset(displayed(fid_to_spectrum(fid, params), params))
+        ppm, sf = ppm_axis(ds, acqus, procs, si, from_fid=source == "fid")
+        meta = metadata(ds, acqus, procs, source=source, n_points=si, two_d=False)
     return NmrSpectrum(ppm=ppm, intensity=intensity, nucleus=meta["nucleus"], sf_mhz=sf,
                        metadata=meta, format=FORMAT_1D, source=path)
 
 
-def _read_fid(ds: _Dataset, path: Path, acqus: dict, td: int, rows: int = 1) -> np.ndarray:
+def _read_fid(ds: Dataset, path: Path, acqus: dict, td: int, rows: int = 1) -> np.ndarray:
     """Complex fid(s), shape (td/2,) or (rows, td/2). ser rows are padded to 1 KiB blocks."""
-    isfloat, big = _num(acqus, "DTYPA", 0) == 2, _num(acqus, "BYTORDA", 0) == 1
+    isfloat, big = num(acqus, "DTYPA", 0) == 2, num(acqus, "BYTORDA", 0) == 1
     itemsize = 8 if isfloat else 4
     if rows == 1:
-        values = _binary(ds, path, td, isfloat, big, "data points")
+        values = binary(ds, path, td, isfloat, big, "data points")
         return values[0::2] + 1j * values[1::2]
     block = -(-td * itemsize // 1024) * 1024 // itemsize
     size = path.stat().st_size // itemsize if path.is_file() else 0
     stride = td if size == rows * td else block  # TopSpin 4 may write ser rows unpadded
-    values = _binary(ds, path, (rows - 1) * stride + td, isfloat, big, "data points")
+    values = binary(ds, path, (rows - 1) * stride + td, isfloat, big, "data points")
     values = np.concatenate([values, np.zeros(rows * stride - values.size)]).reshape(rows, stride)[:, :td]
     return values[:, 0::2] + 1j * values[:, 1::2]
+
+
+# ---------------------------------------------------------------- 2D spectra (HETCOR)
+
+_LISTS = {"vdlist", "vclist", "vplist", "difflist"}
+
+
+def sniff_2d_spectrum(path: str) -> bool:
+    """A TopSpin 2D experiment without a delay list: a correlation spectrum (HETCOR etc.).
+    Registered before the pseudo-2D reader, which needs a vdlist."""
+    names = _names_in(path)
+    return sniff_2d(path) and names is not None and not (_LISTS & names)
+
+
+@reader(FORMAT_2D_SPECTRUM, kind=NmrSpectrum2D.kind, sniff=sniff_2d_spectrum, options=("procno",))
+def read_topspin_2d(path: str, *, procno: int | None = None) -> NmrSpectrum2D:
+    """A processed 2D spectrum (2rr) with both ppm axes (F2 from procs, F1 from proc2s),
+    intensity in TopSpin units. Raw ser data of a true 2D are not processed here."""
+    _, procno = _options("auto", procno)
+    with _opened(path) as (root, contained):
+        ds = _locate(root, path, procno, "2d", contained)
+        acqus = jcamp(ds, ds.expno / "acqus") if ds.expno is not None else {}
+        acqu2s = jcamp(ds, ds.expno / "acqu2s", required=False) if ds.expno is not None else {}
+        proc2s = jcamp(ds, ds.pdata / "proc2s", required=False) if ds.pdata is not None else {}
+        f1_nucleus = normalise_nucleus(proc2s.get("AXNUC") or acqu2s.get("NUC1") or "")
+        if f1_nucleus in ("", "off") or not (num(proc2s, "SW_p", 0) or 0) > 1.0:
+            # No frequency axis in F1: a relaxation series whose delay list went missing.
+            raise ds.error("vdlist is missing: a pseudo-2D relaxation series needs its list of delays")
+        if ds.pdata is None or not (ds.pdata / "2rr").is_file():
+            raise ds.error("has no processed 2D spectrum (pdata/N/2rr); process it in TopSpin "
+                           "(xfb) and upload the experiment with its pdata folder")
+        procs = jcamp(ds, ds.pdata / "procs")
+        intensity = _read_2rr(ds, procs, proc2s, 0)  # every F1 point: TD(F1) < SI(F1) after zero fill
+        ppm_f2, sf_f2 = ppm_axis(ds, acqus, procs, intensity.shape[1], from_fid=False)
+        ppm_f1, sf_f1 = ppm_axis(ds, acqu2s, proc2s, intensity.shape[0], from_fid=False)
+        meta = metadata(ds, acqus, procs, source="processed", n_points=intensity.shape[1], two_d=True)
+        meta.update(experiment="2d-correlation", nucleus_f1=f1_nucleus, n_rows=int(intensity.shape[0]),
+                    sf_f1_mhz=sf_f1)
+    return NmrSpectrum2D(ppm_f2=ppm_f2, ppm_f1=ppm_f1, intensity=intensity, nucleus_f2=meta["nucleus"],
+                         nucleus_f1=f1_nucleus, sf_f2_mhz=sf_f2, sf_f1_mhz=sf_f1, metadata=meta,
+                         format=FORMAT_2D_SPECTRUM, source=path)
 
 
 # ---------------------------------------------------------------- pseudo-2D
@@ -354,25 +254,25 @@ def read_topspin_series(path: str, *, source: str = "auto", procno: int | None =
         ds = _locate(root, path, procno, "2d", contained)
         if ds.expno is None:
             raise ds.error("acqus is missing: a pseudo-2D series needs its experiment folder (for the vdlist)")
-        acqus, acqu2s = _jcamp(ds, ds.expno / "acqus"), _jcamp(ds, ds.expno / "acqu2s", required=False)
+        acqus, acqu2s = jcamp(ds, ds.expno / "acqus"), jcamp(ds, ds.expno / "acqu2s", required=False)
         source = _choose_source(ds, source, "2rr", "ser")
-        procs = _jcamp(ds, ds.pdata / "procs", required=source == "processed") if ds.pdata is not None else {}
-        td1 = int(_num(acqu2s, "TD", 0) or 0)
+        procs = jcamp(ds, ds.pdata / "procs", required=source == "processed") if ds.pdata is not None else {}
+        td1 = int(num(acqu2s, "TD", 0) or 0)
         if source == "processed":
-            proc2s = _jcamp(ds, ds.pdata / "proc2s")
+            proc2s = jcamp(ds, ds.pdata / "proc2s")
             intensity = _read_2rr(ds, procs, proc2s, td1)
             si = intensity.shape[1]
         else:
-            td = int(_num(acqus, "TD", 0) or 0)
+            td = int(num(acqus, "TD", 0) or 0)
             if td1 < 1 or td < 2:
                 raise ds.error("acqus/acqu2s lack the sizes TD needed to read the ser file")
             fids = _read_fid(ds, ds.expno / "ser", acqus, td, rows=td1)
-            params = _proc_params(ds, acqus, procs, td // 2)
+            params = proc_params(ds, acqus, procs, td // 2)
             si = params.si
-            intensity = baseline_offset(fid_to_spectrum(fids, params).real)
+            intensity = baseline_offset(displayed(fid_to_spectrum(fids, params), params))
         delays = _read_delays(ds, intensity.shape[0])
-        ppm, sf = _ppm_axis(ds, acqus, procs, si, from_fid=source == "fid")
-        meta = _metadata(ds, acqus, procs, source=source, n_points=si, two_d=True)
+        ppm, sf = ppm_axis(ds, acqus, procs, si, from_fid=source == "fid")
+        meta = metadata(ds, acqus, procs, source=source, n_points=si, two_d=True)
         meta["n_rows"] = int(intensity.shape[0])
         if meta["experiment"] == "pseudo-2d":
             meta["experiment"] = "saturation-recovery"  # a vdlist series with an unnamed pulse program
@@ -380,24 +280,24 @@ def read_topspin_series(path: str, *, source: str = "auto", procno: int | None =
                      metadata=meta, format=FORMAT_2D, source=path)
 
 
-def _read_2rr(ds: _Dataset, procs: dict, proc2s: dict, td1: int) -> np.ndarray:
+def _read_2rr(ds: Dataset, procs: dict, proc2s: dict, td1: int) -> np.ndarray:
     """The 2rr matrix (rows, points) with TopSpin's submatrix tiling undone. Tiles are
     XDIM(F1) x XDIM(F2) and stored tile by tile, row-major over tiles; a size that is
     not a multiple of XDIM is padded to whole tiles."""
-    si2, si1 = int(_num(procs, "SI", 0) or 0), int(_num(proc2s, "SI", 0) or 0)
+    si2, si1 = int(num(procs, "SI", 0) or 0), int(num(proc2s, "SI", 0) or 0)
     if si1 <= 0 or si2 <= 0:
         raise ds.error("procs/proc2s have no sizes SI")
-    x2 = int(_num(procs, "XDIM", 0) or 0) or si2
-    x1 = int(_num(proc2s, "XDIM", 0) or 0) or si1
+    x2 = int(num(procs, "XDIM", 0) or 0) or si2
+    x1 = int(num(proc2s, "XDIM", 0) or 0) or si1
     n1, n2 = -(-si1 // x1), -(-si2 // x2)
-    raw = _binary(ds, ds.pdata / "2rr", n1 * n2 * x1 * x2, _num(procs, "DTYPP", 0) == 2,
-                  _num(procs, "BYTORDP", 0) == 1)
+    raw = binary(ds, ds.pdata / "2rr", n1 * n2 * x1 * x2, num(procs, "DTYPP", 0) == 2,
+                  num(procs, "BYTORDP", 0) == 1)
     matrix = raw.reshape(n1, n2, x1, x2).transpose(0, 2, 1, 3).reshape(n1 * x1, n2 * x2)[:si1, :si2]
     rows = td1 if 0 < td1 <= si1 else si1  # rows beyond TD(F1) are TopSpin's zero fill
-    return matrix[:rows] * 2.0 ** (_num(procs, "NC_proc", 0) or 0)
+    return matrix[:rows] * 2.0 ** (num(procs, "NC_proc", 0) or 0)
 
 
-def _read_delays(ds: _Dataset, rows: int) -> np.ndarray:
+def _read_delays(ds: Dataset, rows: int) -> np.ndarray:
     path = ds.expno / "vdlist"
     if not path.is_file():
         raise ds.error("vdlist is missing: a pseudo-2D relaxation series needs its list of delays")

@@ -4,15 +4,22 @@ Conventions (shared by `analysis.io.topspin` and `analysis.synthetic.topspin`, s
 written fid processes back to the written spectrum):
 - the fid is complex (DQD/qsim); sample k is at t = k / SW_h. The digital filter delays the
   signal by GRPDLY samples; it is undone after the FT by the matching first-order phase
-  (the same as nmrglue's `rm_dig_filter(..., post_proc=True)`), so no points are lost.
+  (as TopSpin does, so no points are lost; see the phase convention below).
 - the window (WDW/LB/GB/SSB) is applied on the raw samples, then zero fill to SI.
 - display order is TopSpin's: index 0 is the highest frequency (+SW/2), index SI/2 the
   carrier, so ppm[i] = OFFSET - i * SW_p / (SF * SI) with
   OFFSET = (SFO1 - SF) / SF * 1e6 + SW_h / (2 SF).
   Bruker stores positive offsets as exp(+2 pi i f t) (nmrglue's fft-then-`rev` recipe);
   we index the DFT directly so that frequency index k = SI/2 - i, with no off-by-one.
-- phase: spectrum * exp(i (PHC0 + PHC1 * i / SI)) in degrees, with i in display order
-  (PHC1 pivots on the leftmost point, as TopSpin's parameters do).
+- phase, as TopSpin applies PHC0/PHC1 (checked against TopSpin's own 1r of real
+  experiments from four spectrometers, tests/analysis/io/test_topspin_real.py):
+  spectrum * exp(-i (PHC0 + (PHC1 + 360 GRPDLY) * i / SI)) in degrees, i in display
+  order. Both PHC1 and the digital-filter delay pivot on the leftmost point: a fractional
+  GRPDLY (old DSPFVS 10-13 tables, or 67.98... on DSPFVS 20) leaves a constant
+  180 * GRPDLY degree offset if it is pivoted on the carrier instead, and the opposite
+  sign of PHC0/PHC1 turns a phased spectrum into a dispersive one.
+- TopSpin's 1i is the negative of the imaginary part in this convention (1r - i 1i is
+  the complex spectrum that the phase above produces).
 """
 from __future__ import annotations
 
@@ -40,6 +47,8 @@ class ProcParams:
     phc0_deg: float = 0.0     # PHC0
     phc1_deg: float = 0.0     # PHC1
     grpdly: float = 0.0       # GRPDLY, digital filter delay in samples
+    ph_mod: int = 1           # PH_mod: 0 no, 1 pk (PHC0/PHC1), 2 magnitude, 3 power
+    tdeff: int = 0            # TDeff: complex points used (0 = all)
 
 
 def window(n: int, p: ProcParams) -> np.ndarray:
@@ -68,25 +77,39 @@ def _display_index(si: int) -> np.ndarray:
     return (si // 2 - np.arange(si)) % si
 
 
-def _phase(si: int, p: ProcParams) -> np.ndarray:
+def phase_factor(si: int, p: ProcParams) -> np.ndarray:
+    """exp(-i (PHC0 + (PHC1 + 360 GRPDLY) i / SI)) per display point i (see the module
+    docstring for why the sign is negative and the pivot is the leftmost point)."""
     i = np.arange(si)
-    k = si // 2 - i  # signed frequency index in (-SI/2, SI/2]
-    phase = np.deg2rad(p.phc0_deg + p.phc1_deg * i / si)
-    return np.exp(1j * (phase + 2.0 * math.pi * p.grpdly * k / si))
+    # PH_mod "no" only stops ft from phasing; apk/apks then phase the 1r and store what
+    # they applied in PHC0/PHC1, so those are applied for 0 as for 1 ("pk").
+    phc0, phc1 = (p.phc0_deg, p.phc1_deg) if p.ph_mod in (0, 1) else (0.0, 0.0)
+    degrees = phc0 + (phc1 + 360.0 * p.grpdly) * i / si
+    return np.exp(-1j * np.deg2rad(degrees))
 
 
 def fid_to_spectrum(fid: np.ndarray, p: ProcParams) -> np.ndarray:
     """Complex spectrum(s) in display order from complex fid(s) (last axis is time)."""
-    n = min(fid.shape[-1], p.si)
+    n = min(fid.shape[-1], p.si, p.tdeff or fid.shape[-1])
     data = fid[..., :n] * window(n, p)
     spectrum = np.fft.fft(data, n=p.si, axis=-1)[..., _display_index(p.si)]
-    return spectrum * _phase(p.si, p)
+    return spectrum * phase_factor(p.si, p)
+
+
+def displayed(spectrum: np.ndarray, p: ProcParams) -> np.ndarray:
+    """What TopSpin writes to 1r for PH_mod: the real part, or with PH_mod 2/3 the
+    magnitude/power (mc/ps), which no phase can make negative."""
+    if p.ph_mod == 2:
+        return np.abs(spectrum)
+    if p.ph_mod == 3:
+        return np.abs(spectrum) ** 2
+    return spectrum.real
 
 
 def spectrum_to_fid(intensity: np.ndarray, p: ProcParams, n: int) -> tuple[np.ndarray, np.ndarray]:
     """A complex fid of `n` samples whose processing gives `intensity` (display order,
     length SI) as its real part; also returns the complex spectrum (real part =
-    `intensity`, imaginary part = its Hilbert pair, what TopSpin writes to 1i).
+    `intensity`, imaginary part = its Hilbert pair; TopSpin writes minus that to 1i).
 
     The analytic (causal) signal is built exactly; it is then delayed by GRPDLY, phased
     and divided by the window. Only the part beyond `n` samples is lost (a decayed tail
@@ -106,7 +129,7 @@ def spectrum_to_fid(intensity: np.ndarray, p: ProcParams, n: int) -> tuple[np.nd
     causal[si // 2] = x[si // 2]
     target = np.fft.fft(causal)[bins]
     raw_bins = np.empty(si, dtype=complex)
-    raw_bins[bins] = target / _phase(si, p)
+    raw_bins[bins] = target / phase_factor(si, p)
     delayed = np.fft.ifft(raw_bins)[:n]
     return delayed / window(n, p), target
 

@@ -3,7 +3,7 @@
 All produce `analysis.data.PowderPattern` (2θ ascending, degrees). Plain column files
 carry no radiation information: they are taken as Cu Kα1+Kα2 (ratio 0.5) unless a header
 line names a Johansson/Kα1 monochromator or gives the wavelengths. Bruker binary .raw
-files are recognised but refused with a message saying what to export instead.
+files are read by `analysis.io.bruker_raw` (RAW1.01; other versions refused with a message).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from analysis.data import PowderPattern
 from analysis.io import brml  # noqa: F401  (registers the .brml reader first)
+from analysis.io import bruker_raw  # noqa: F401  (registers the binary .raw reader)
 from analysis.io import reader
 from analysis.io.powder import build_pattern, looks_like_two_theta
 from analysis.result import InputError
@@ -168,22 +169,3 @@ def _header_metadata(header: list[str]) -> tuple[dict[str, Any], dict[str, Any]]
 def _number(text: str) -> float | None:
     match = re.match(r"^[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", text.strip())
     return float(match.group(0)) if match else None
-
-
-# ---------------------------------------------------------------- Bruker .raw (binary)
-def sniff_bruker_raw(path: str) -> bool:
-    """A .raw file with a Bruker/Siemens magic ("RAW ", "RAW2", "RAW1.01", "RAW4.00")."""
-    if os.path.splitext(path)[1].lower() != ".raw":
-        return False
-    with open(path, "rb") as fh:
-        return fh.read(3) == b"RAW"
-
-
-@reader("bruker-raw", kind=PowderPattern.kind, sniff=sniff_bruker_raw)
-def read_bruker_raw(path: str) -> PowderPattern:
-    """Not read yet: refuse with a message saying what to export instead."""
-    with open(path, "rb") as fh:
-        magic = fh.read(7).decode("latin-1").rstrip("\0 ")
-    raise InputError(
-        f"Bruker binary .raw files ({magic}) are not supported yet; export the scan from "
-        "DIFFRAC.EVA as .brml, .xy or .csv and upload that", path)

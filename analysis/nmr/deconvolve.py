@@ -16,7 +16,8 @@ from analysis.nmr.fitting import FitOutcome, percent_with_errors
 from analysis.nmr.lineshapes import LINESHAPES
 from analysis.nmr.prep import Prepared, prepare
 from analysis.nmr.select import choose_components
-from analysis.nmr.sites import library_for
+from analysis.nmr.sites import DEFAULT_LIBRARIES, INTEGRAL_RATIOS, library_for
+from analysis.nuclei import normalise_nucleus
 from analysis.registry import routine, set_plot
 from analysis.result import Component, InputError, Q, Result
 
@@ -27,6 +28,7 @@ class Deconvolution:
     fit: FitOutcome
     sf_mhz: float
     warnings: list[str]
+    nucleus: str = ""
 
 
 def spectrometer_frequency(obj, path: str | None = None) -> float:
@@ -57,6 +59,18 @@ def deconvolve_arrays(ppm: np.ndarray, intensity: np.ndarray, *, nucleus: str, s
             " kHz were recognised in the spectrum" if prep.inferred_spacing_ppm else
             "no MAS rate in the metadata and no sideband pattern found: treated as static")
     library = library_for(nucleus, site_library)
+    warnings.extend(prep.warnings)
+    if not library:
+        name = normalise_nucleus(nucleus)
+        known = ", ".join(sorted(DEFAULT_LIBRARIES))
+        if site_library is not None:
+            what = "the site_library given is empty"
+        elif name:
+            what = f"no site library for {name} (defaults exist for {known})"
+        else:
+            what = f"the nucleus is not recorded in the data, so no site library (defaults exist for {known})"
+        warnings.append(f"{what}: every line is 'unassigned' and the number of lines is chosen by "
+                        "BIC alone; give site_library to assign them")
     fit = choose_components(prep, library, sf_mhz, n_components=n_components,
                             positions_ppm=positions_ppm, fixed=fixed, lineshape=lineshape)
     if prep.sidebands and (prep.sideband_fraction or 0) > 0.005:
@@ -72,10 +86,17 @@ def deconvolve_arrays(ppm: np.ndarray, intensity: np.ndarray, *, nucleus: str, s
         warnings.append("a line outside the site library was needed; if it sits under another "
                         "line rather than at a new shift, the lines may not be Gaussian - "
                         "try lineshape=voigt")
+    assigned = {ln.assignment for ln in fit.lines}
+    lo, hi = float(prep.ppm[0]), float(prep.ppm[-1])
+    for name, site in library.items():
+        # A site the lab looks for because its absence means something (e.g. OctA COOH).
+        if site.get("report_absent") and name not in assigned and lo <= site["shift_ppm"] <= hi:
+            warnings.append(f"no {name} line near {site['shift_ppm']:g} ppm: not detected above the "
+                            "noise (site library)")
     if fit.reduced_chi2 > 3:
         warnings.append(f"reduced chi2 is {fit.reduced_chi2:.1f}: the lines do not describe "
                         "the spectrum to within the noise")
-    return Deconvolution(prep, fit, sf_mhz, warnings)
+    return Deconvolution(prep, fit, sf_mhz, warnings, normalise_nucleus(nucleus))
 
 
 def _components(dec: Deconvolution) -> list[Component]:
@@ -88,6 +109,21 @@ def _components(dec: Deconvolution) -> list[Component]:
             "fwhm_hz": Q(ln.fwhm * sf, None if ln.fwhm_err is None else ln.fwhm_err * sf, "Hz"),
             "integral_percent": Q(float(p), float(pe), "%"),
         }, assignment=ln.assignment))
+    return out
+
+
+def integral_ratios(dec: Deconvolution) -> dict[str, Q]:
+    """The nucleus's named integral ratios (sites.INTEGRAL_RATIOS) where both lines were
+    assigned, with errors from the fitted area covariance."""
+    out = {}
+    index = {ln.assignment: i for i, ln in enumerate(dec.fit.lines)}
+    areas, cov = np.array([ln.area for ln in dec.fit.lines]), dec.fit.area_cov
+    for name, top, bottom in INTEGRAL_RATIOS.get(dec.nucleus, []):
+        if top in index and bottom in index and areas[index[bottom]] > 0:
+            i, j = index[top], index[bottom]
+            r = areas[i] / areas[j]
+            rel2 = cov[i, i] / areas[i] ** 2 + cov[j, j] / areas[j] ** 2 - 2 * cov[i, j] / (areas[i] * areas[j])
+            out[name] = Q(float(r), float(abs(r) * np.sqrt(max(rel2, 0.0))), "")
     return out
 
 
@@ -107,8 +143,10 @@ def to_result(dec: Deconvolution) -> Result:
                 "fit_baseline": fit.baseline}
     for ln, curve in zip(fit.lines, fit.line_curves()):
         spectrum[ln.label] = curve + fit.baseline
+    quantities = {"n_components": Q(len(fit.lines), None, "")}
+    quantities.update(integral_ratios(dec))
     return Result(
-        quantities={"n_components": Q(len(fit.lines), None, "")},
+        quantities=quantities,
         components=_components(dec), fit=stats, warnings=list(dec.warnings),
         curves={"spectrum": spectrum, "full": {"ppm": prep.ppm, "data": prep.data}},
         extras={"assignments": {ln.label: ln.assignment for ln in fit.lines},
@@ -147,3 +185,7 @@ def _plot(result: Result):
 
 
 set_plot("nmr.deconvolve", _plot)
+
+# nmr.hetcor registers on import; analysis.registry.ROUTINE_MODULES (being reworked in
+# issue 15 item 7) should list it directly, then this import can go.
+from analysis.nmr import hetcor as _hetcor  # noqa: E402,F401

@@ -14,6 +14,7 @@ from scipy.optimize import least_squares
 from analysis.data import NmrSpectrum
 from analysis.nmr.fitting import scaled_inverse
 from analysis.registry import routine, set_plot
+from analysis.nuclei import normalise_nucleus
 from analysis.result import Component, InputError, Q, Result
 
 LAYER_OF = {"core": "core", "middle": "middle", "surface": "surface",
@@ -186,7 +187,7 @@ def layer_model(spectrum: NmrSpectrum | None = None, *, components: list | None 
     with SAXS diameters) or fixed depths, an NMR-derived diameter is also reported.
     A spectrum, if given, is deconvolved with default parameters first.
     """
-    if spectrum is not None and spectrum.nucleus and spectrum.nucleus != "133Cs":
+    if spectrum is not None and spectrum.nucleus and normalise_nucleus(spectrum.nucleus) != "133Cs":
         raise InputError(f"the layer model needs a 133Cs spectrum, this one is "
                          f"{spectrum.nucleus}", spectrum.source or None)
     comps = _components_arg(components, spectrum)

@@ -12,6 +12,7 @@ import numpy as np
 from analysis.data import NmrSpectrum
 from analysis.nmr.prep import ascending, correct_baseline, noise_sigma, prepare
 from analysis.registry import routine, set_plot
+from analysis.nuclei import normalise_nucleus
 from analysis.result import InputError, Q, Result
 
 AVOGADRO = 6.02214076e23
@@ -110,7 +111,8 @@ def quantify(sample: NmrSpectrum, reference: NmrSpectrum, *,
     for name, v in (("reference_mass_mg", reference_mass_mg), ("sample_mass_mg", sample_mass_mg)):
         if v is None or v <= 0:
             raise InputError(f"{name} is needed and must be positive (weighed mass in mg)")
-    if sample.nucleus and reference.nucleus and sample.nucleus != reference.nucleus:
+    if sample.nucleus and reference.nucleus and \
+            normalise_nucleus(sample.nucleus) != normalise_nucleus(reference.nucleus):
         raise InputError(f"the sample is {sample.nucleus} but the reference is "
                          f"{reference.nucleus}; both must be the same nucleus")
     i_s, e_s, r_s = integrate(sample, sample_range_ppm, "sample")

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from analysis.data import NmrSeries, NmrSpectrum
+from analysis.data import NmrSeries, NmrSpectrum, NmrSpectrum2D
 from analysis.io.topspin_processing import WINDOW_CODES, ProcParams, spectrum_to_fid
 from analysis.synthetic.paper import CS133_SF_MHZ
 
@@ -82,7 +82,8 @@ def write_topspin_1d(folder: str | Path, spectrum: NmrSpectrum, *, expno: int = 
     _write_params(pdata, "procs", procs, date_epoch_s)
     _write_params(pdata, "proc", procs, date_epoch_s)
     _write_scaled(pdata / "1r", intensity, nc_proc, dtype, big_endian)
-    _write_scaled(pdata / "1i", spectrum_c.imag, nc_proc, dtype, big_endian, clip=True)
+    # TopSpin stores 1i with the opposite sign to the imaginary part of our phased spectrum.
+    _write_scaled(pdata / "1i", -spectrum_c.imag, nc_proc, dtype, big_endian, clip=True)
     (pdata / "title").write_text(title + "\n" if title else "\n")
     return exp_dir
 
@@ -136,6 +137,44 @@ def write_topspin_pseudo2d(folder: str | Path, series: NmrSeries, *, expno: int 
     full = np.zeros((si1, si2))
     full[:rows] = intensity
     _write_scaled(pdata / "2rr", _tile(full, x1, x2), nc_proc, "int32", big_endian)
+    (pdata / "title").write_text(title + "\n" if title else "\n")
+    return exp_dir
+
+
+def write_topspin_hetcor(folder: str | Path, spectrum: NmrSpectrum2D, *, expno: int = 12,
+                         procno: int = 1, xdim: tuple[int, int] = (64, 256), nc_proc: int = -3,
+                         mas_rate_hz: float = 14000.0, title: str = "") -> Path:
+    """Write a processed 2D correlation spectrum (F1 rows x F2 points, both ppm axes
+    evenly spaced) as a TopSpin HETCOR experiment: acqus/acqu2s, procs/proc2s with both
+    axes (OFFSET, SW_p, SF, AXNUC), 2rr in `xdim` submatrix tiles, no vdlist and no ser."""
+    ppm2, rows = _descending(spectrum.ppm_f2, np.asarray(spectrum.intensity, dtype=float))
+    ppm1, matrix = _descending(spectrum.ppm_f1, rows.T)
+    matrix = matrix.T                                   # (F1, F2), both high ppm first
+    si1, si2 = matrix.shape
+    f2 = _Axis(spectrum.nucleus_f2, float(spectrum.sf_f2_mhz), float(ppm2[0]),
+               (ppm2[0] - ppm2[-1]) / (si2 - 1) * si2 * float(spectrum.sf_f2_mhz))
+    f1 = _Axis(spectrum.nucleus_f1, float(spectrum.sf_f1_mhz), float(ppm1[0]),
+               (ppm1[0] - ppm1[-1]) / (si1 - 1) * si1 * float(spectrum.sf_f1_mhz))
+    exp_dir = Path(folder) / str(expno)
+    pdata = exp_dir / "pdata" / str(procno)
+    pdata.mkdir(parents=True, exist_ok=True)
+    params = ProcParams(si=si2, sw_hz=f2.sw_hz, wdw=_wdw("EM"), lb_hz=50.0, grpdly=GRPDLY)
+    acqus = _acqus(f2, td=si2, ns=256, rg=64.0, d1_s=4.0, pulprog="hetcor", mas_rate_hz=mas_rate_hz,
+                   fid_dtype="int32", big_endian=False, date_epoch_s=DATE_EPOCH_S)
+    acqus["NUC2"] = f1.nucleus
+    acqu2s = {"TD": si1 // 2, "NUC1": f1.nucleus, "SW_h": f1.sw_hz, "SW": f1.sw_hz / f1.sfo1, "FnMODE": 6,
+              "BF1": f1.sf, "SFO1": f1.sfo1}
+    for name, values in (("acqus", acqus), ("acqu", acqus), ("acqu2s", acqu2s), ("acqu2", acqu2s)):
+        _write_params(exp_dir, name, values, DATE_EPOCH_S)
+    (exp_dir / "pulseprogram").write_text(";hetcor\n;CP HETCOR (synthetic)\n")
+    procs = _procs(f2, params, si=si2, xdim=xdim[1], nc_proc=nc_proc, dtype="int32", big_endian=False,
+                   ymax=float(matrix.max()), ymin=float(matrix.min()))
+    proc2s = {"SI": si1, "XDIM": xdim[0], "AXNUC": f1.nucleus, "SF": f1.sf, "SW_p": f1.sw_hz,
+              "OFFSET": f1.offset, "NC_proc": 0, "BYTORDP": 0, "DTYPP": 0, "PHC0": 0.0, "PHC1": 0.0,
+              "WDW": 3, "SSB": 2.0, "MC2": 4, "FT_mod": 6}
+    for name, values in (("procs", procs), ("proc", procs), ("proc2s", proc2s), ("proc2", proc2s)):
+        _write_params(pdata, name, values, DATE_EPOCH_S)
+    _write_scaled(pdata / "2rr", _tile(matrix, *xdim), nc_proc, "int32", False)
     (pdata / "title").write_text(title + "\n" if title else "\n")
     return exp_dir
 

@@ -9,8 +9,9 @@ import pytest
 from analysis.io import detect_format, read
 from analysis.result import InputError
 from analysis.synthetic.xps import write_vamas, xps_spectra
+from tests.analysis.real_files import real_file
 
-REGULAR_VMS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "xps" / "regular.vms"
+REGULAR_VMS = real_file("xps/regular.vms")
 CODE = "NC8.3"
 
 

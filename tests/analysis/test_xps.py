@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,10 @@ from analysis.synthetic.paper import XPS_RATIOS
 from analysis.synthetic.xps import CHARGING_EV, write_vamas, xps_spectra
 from analysis.xps import atomic_ratios, plot_atomic_ratios
 from analysis.xps_lines import KRATOS_RSF
+from tests.analysis.real_files import real_file
 
 CODES = list(XPS_RATIOS)
-REGULAR_VMS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "xps" / "regular.vms"
+REGULAR_VMS = real_file("xps/regular.vms")
 
 
 def _rel(got: float, want: float) -> float:

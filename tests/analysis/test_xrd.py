@@ -15,9 +15,10 @@ from analysis.synthetic.paper import BULK_CRYSTALLITE_NM, TABLE1
 from analysis.synthetic.xrd import powder_pattern, si_standard_pattern, write_brml, write_xy
 from analysis.xrd import scherrer
 from analysis.xrd_profile import instrument_profile
+from tests.analysis.real_files import real_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SI_BRML = ROOT / ".." / "shared" / "data" / "xrd" / "Si-Std_SRM640d_D8D_20-97_7_16hm.brml"
+SI_BRML = real_file("xrd/Si-Std_SRM640d_D8D_20-97_7_16hm.brml")
 needs_si = pytest.mark.skipif(not SI_BRML.exists(), reason=f"real SRM 640d file not found at {SI_BRML}")
 ALL_MARKERS = {"(102)", "(131)", "(221)"}
 
@@ -130,10 +131,14 @@ def test_no_markers_reported_when_absent(size_nm):
     assert not any(c.assignment.startswith("orthorhombic") for c in result.components)
 
 
-def test_markers_below_the_threshold_are_not_reported():
+def test_markers_below_the_threshold_are_reported_but_not_flagged():
+    # Issue 15: the lab's threshold sets orthorhombic_phase_evident; it no longer hides
+    # significant reflections (this test used to expect an empty list).
     pattern = powder_pattern("NC12.8", markers_percent=5.0, seed=11)
     result = scherrer(pattern, instrument_fwhm_deg=0.06, marker_threshold_percent=10.0)
-    assert result.quantities["orthorhombic_markers"].value == []
+    assert marker_hkls(result) == ALL_MARKERS
+    assert result.quantities["orthorhombic_phase_evident"].value is False
+    assert scherrer(pattern, instrument_fwhm_deg=0.06).quantities["orthorhombic_phase_evident"].value is True
 
 
 # ---------------------------------------------------------------- instrument profile

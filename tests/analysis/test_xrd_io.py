@@ -12,9 +12,9 @@ import pytest
 from analysis.io import detect_format, read
 from analysis.result import InputError
 from analysis.synthetic.xrd import powder_pattern, write_brml, write_eva_csv, write_xy
+from tests.analysis.real_files import real_file
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-SI_BRML = SHARED / "xrd" / "Si-Std_SRM640d_D8D_20-97_7_16hm.brml"
+SI_BRML = real_file("xrd/Si-Std_SRM640d_D8D_20-97_7_16hm.brml")
 needs_si = pytest.mark.skipif(not SI_BRML.exists(), reason=f"real SRM 640d file not found at {SI_BRML}")
 
 RAW = "Experiment0/RawData0.xml"
