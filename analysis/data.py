@@ -58,6 +58,7 @@ class NmrSpectrum2D(InstrumentData):
     observed (direct) nucleus, F1 the indirect one."""
 
     kind: ClassVar[str] = "nmr-2d"
+    technique: ClassVar[str] = "nmr"
     ppm_f2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ppm_f1: np.ndarray = field(default_factory=lambda: np.zeros(0))
     intensity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))

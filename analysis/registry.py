@@ -22,6 +22,7 @@ ROUTINE_MODULES = (
     "analysis.nmr.t1",
     "analysis.nmr.layer_model",
     "analysis.nmr.quantify",
+    "analysis.nmr.hetcor",
     "analysis.saxs",
     "analysis.tem",
     "analysis.pl",

@@ -55,10 +55,10 @@ def _instrument_width(instrument_fwhm_deg: float | None, caglioti: dict | None):
     return None
 
 
-@routine("xrd.scherrer", version="1.0.0", accepts=(PowderPattern.kind,), title="XRD size and markers",
+@routine("xrd.scherrer", version="1.1.0", accepts=(PowderPattern.kind,), title="XRD size and markers",
          default_for=(PowderPattern.kind,), calibration=("caglioti", "instrument_fwhm_deg", "instrument_eta"),
          headline=("crystallite_size_nm", "williamson_hall_size_nm", "microstrain_percent", "orthorhombic_markers",
-                   "size_lower_bound", "lattice_a_angstrom"), headline_order=40)
+                   "orthorhombic_phase_evident", "size_lower_bound", "lattice_a_angstrom"), headline_order=40)
 def scherrer(pattern: PowderPattern, *, k: float = 0.9, instrument_fwhm_deg: float | None = None,
              caglioti: dict | None = None, instrument_eta: float = 0.5,
              marker_threshold_percent: float = 3.0, williamson_hall: bool = False,

@@ -153,7 +153,7 @@ def to_result(dec: Deconvolution) -> Result:
                 "sidebands_ppm": [list(s) for s in prep.sidebands]})
 
 
-@routine("nmr.deconvolve", version="1.0.0", accepts=("nmr-1d",), title="133Cs deconvolution", default_for=("nmr-1d",),
+@routine("nmr.deconvolve", version="1.0.0", accepts=("nmr-1d",), title="NMR deconvolution", default_for=("nmr-1d",),
          headline_components=("shift_ppm", "integral_percent"), headline_order=70)
 def deconvolve(spectrum: NmrSpectrum, *, fit_range_ppm: list | None = None,
                n_components: int | None = None, positions_ppm: list | None = None,
@@ -185,7 +185,3 @@ def _plot(result: Result):
 
 
 set_plot("nmr.deconvolve", _plot)
-
-# nmr.hetcor registers on import; analysis.registry.ROUTINE_MODULES (being reworked in
-# issue 15 item 7) should list it directly, then this import can go.
-from analysis.nmr import hetcor as _hetcor  # noqa: E402,F401

@@ -60,7 +60,9 @@ def _fit_peak(x2, x1, data, i1, i2, half1, half2, sigma):
             "volume": volume, "volume_err": volume * rel, "snr": amp / sigma}
 
 
-@routine("nmr.hetcor", version="1.0.0", accepts=(NmrSpectrum2D.kind,))
+@routine("nmr.hetcor", version="1.0.0", accepts=(NmrSpectrum2D.kind,), title="133Cs-1H HETCOR",
+         default_for=(NmrSpectrum2D.kind,), headline=("n_correlations",),
+         headline_components=("shift_f2_ppm", "shift_f1_ppm", "volume_percent"), headline_order=65)
 def hetcor(spectrum: NmrSpectrum2D, *, threshold_sigma: float = 8.0, f2_range_ppm: list | None = None,
            f1_range_ppm: list | None = None, site_library: dict | None = None,
            f1_site_library: dict | None = None) -> Result:

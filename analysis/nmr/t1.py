@@ -137,7 +137,7 @@ def fit_recovery(tau: np.ndarray, amp: np.ndarray, err: np.ndarray, model: str,
     return t1, t1_err, beta, float(popt[0]), fitted, None
 
 
-@routine("nmr.t1", version="1.0.0", accepts=("nmr-pseudo2d",), title="133Cs T1", default_for=("nmr-pseudo2d",),
+@routine("nmr.t1", version="1.1.0", accepts=("nmr-pseudo2d",), title="NMR T1", default_for=("nmr-pseudo2d",),
          headline_components=("t1_s",), headline_order=60)
 def t1(series: NmrSeries, *, model: str = "exponential", fit_range_ppm: list | None = None,
        n_components: int | None = None, positions_ppm: list | None = None,

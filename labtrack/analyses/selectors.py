@@ -84,6 +84,7 @@ class KeyResult:
     sample_code: str = ""
     sample_age_days: float | None = None
     aged: bool = False
+    measurement_label: str = ""  # e.g. "133Cs, one-pulse": which nucleus or experiment
 
     @property
     def accepted(self) -> bool:
@@ -129,6 +130,7 @@ def key_results(*, batch, runs: list[AnalysisRun] | None = None) -> list[KeyResu
                 sample_code=sample.code if sample else "",
                 sample_age_days=measurement.sample_age_days if measurement else None,
                 aged=bool(sample and sample.ageing_started_at is not None),
+                measurement_label=measurement.label if measurement else "",
             ))
         out += sorted(rows, key=lambda k: (k.aged, k.sample_code, k.sample_age_days or 0.0))
     return out

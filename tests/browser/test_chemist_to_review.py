@@ -113,7 +113,7 @@ def test_upload_fit_refit_review(page, shot, live_server, worker, members, topsp
     shot(page, "11-review-queue-after-accept")
 
     page.goto(f"{base}/batches/NC8.3/")
-    panel = page.locator(".kr", has_text="133Cs deconvolution")
+    panel = page.locator(".kr", has_text="NMR deconvolution")
     expect(panel).to_contain_text("Result of record")
     expect(panel).to_contain_text("integral_percent")
     expect(panel.get_by_role("link", name=f"run #{refit.pk}")).to_be_visible()
