@@ -26,8 +26,9 @@ ROUTINE_MODULES = (
     "analysis.saxs",
     "analysis.tem",
     "analysis.pl",
-    "analysis.xrd",
-    "analysis.xps",
+    "analysis.xrd.scherrer",
+    "analysis.xrd.profile",
+    "analysis.xps.ratios",
 )
 
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from analysis.data import XpsRegion, XpsSpectra
 from analysis.synthetic.paper import XPS_RATIOS
-from analysis.xps_fit import pseudo_voigt
-from analysis.xps_lines import KRATOS_RSF, LINES
+from analysis.xps.fit import pseudo_voigt
+from analysis.xps.lines import KRATOS_RSF, LINES
 
 AL_KALPHA_EV = 1486.6
 PASS_ENERGY_EV = 20.0        # paper: core levels at 20 eV pass energy

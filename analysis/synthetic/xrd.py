@@ -21,7 +21,7 @@ from scipy.special import voigt_profile
 from analysis.data import PowderPattern
 from analysis.io.powder import CU_KA1_ANGSTROM, CU_KA2_ANGSTROM
 from analysis.synthetic.paper import BULK_CRYSTALLITE_NM, CSPBBR3_CUBIC_A_ANGSTROM, TABLE1_BY_CODE
-from analysis.xrd_model import (
+from analysis.xrd.model import (
     ORTHORHOMBIC_MARKERS, SI_SRM640D_A, cubic_reflections, diamond_allowed, ka2_position,
     reflection_positions, split_pseudo_voigt,
 )

@@ -10,7 +10,7 @@ from analysis.runner import render_figure, run_files
 from analysis.synthetic.paper import XPS_RATIOS
 from analysis.synthetic.xps import CHARGING_EV, write_vamas, xps_spectra
 from analysis.xps import atomic_ratios, plot_atomic_ratios
-from analysis.xps_lines import KRATOS_RSF
+from analysis.xps.lines import KRATOS_RSF
 from tests.analysis.real_files import real_file
 
 CODES = list(XPS_RATIOS)

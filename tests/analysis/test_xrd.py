@@ -14,7 +14,7 @@ from analysis.runner import render_figure, run_files
 from analysis.synthetic.paper import BULK_CRYSTALLITE_NM, TABLE1
 from analysis.synthetic.xrd import powder_pattern, si_standard_pattern, write_brml, write_xy
 from analysis.xrd import scherrer
-from analysis.xrd_profile import instrument_profile
+from analysis.xrd.profile import instrument_profile
 from tests.analysis.real_files import real_file
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
 """Powder XRD routines: Scherrer crystallite size of CsPbBr3 (here) and the instrument
-profile from a line-profile standard (analysis.xrd_profile, registered on import).
+profile from a line-profile standard (analysis.xrd.profile, registered on import).
 
 Each reflection is a pseudo-Voigt; with unmonochromated Cu radiation it is a Kα1 + Kα2
 doublet (Kα2 at its own Bragg angle, area ratio from the file, same width and shape).
@@ -14,17 +14,16 @@ import math
 
 import numpy as np
 
-from analysis import xrd_profile  # noqa: F401  (registers xrd.instrument_profile)
 from analysis.data import PowderPattern
 from analysis.registry import routine, set_plot
 from analysis.result import Component, InputError, Q, Result
-from analysis.xrd_fit import Radiation, background, detect, fit_window, pattern_arrays
-from analysis.xrd_markers import expected_fwhm, measure_markers
-from analysis.xrd_model import (
+from analysis.xrd.fit import Radiation, background, detect, fit_window, pattern_arrays
+from analysis.xrd.markers import expected_fwhm, measure_markers
+from analysis.xrd.model import (
     CSPBBR3_CUBIC_A, ORTHORHOMBIC_MARKERS, cubic_reflections, reflection_positions, sample_fwhm,
     scherrer_nm,
 )
-from analysis.xrd_plot import plot_scherrer
+from analysis.xrd.plot import plot_scherrer
 
 RESOLUTION_LIMIT_NM = 100.0   # beyond this a lab diffractometer barely sees size broadening
 MARKER_TOLERANCE_DEG = 0.3
@@ -220,7 +219,7 @@ def _index(peaks, wavelength: float, a0: float, lo: float, hi: float) -> tuple[f
 
 def _markers(x: np.ndarray, y: np.ndarray, peaks, model: np.ndarray, rad: Radiation, strongest,
              threshold: float, warnings: list[str]) -> list[dict]:
-    """Every significant marker (see analysis.xrd_markers), as reported in
+    """Every significant marker (see analysis.xrd.markers), as reported in
     `orthorhombic_markers`; the reported peaks take the local measurement."""
     if not any(p.extras["marker"] for p in peaks):
         return []

@@ -14,9 +14,9 @@ import numpy as np
 from analysis.data import PowderPattern
 from analysis.registry import routine, set_plot
 from analysis.result import Component, InputError, Q, Result
-from analysis.xrd_fit import Radiation, background, fit_window, noise_level, pattern_arrays
-from analysis.xrd_model import SI_SRM640D_A, cubic_reflections, diamond_allowed, reflection_positions
-from analysis.xrd_plot import plot_profile
+from analysis.xrd.fit import Radiation, background, fit_window, noise_level, pattern_arrays
+from analysis.xrd.model import SI_SRM640D_A, cubic_reflections, diamond_allowed, reflection_positions
+from analysis.xrd.plot import plot_profile
 
 
 # No headline: it characterises an instrument (a line-profile standard), not a batch.

@@ -18,7 +18,7 @@ from scipy.signal import find_peaks, peak_widths, savgol_filter
 
 from analysis.data import PowderPattern
 from analysis.result import InputError
-from analysis.xrd_model import FOUR_LN2, doublet, ka2_position
+from analysis.xrd.model import FOUR_LN2, doublet, ka2_position
 
 
 @dataclass

@@ -13,10 +13,10 @@ import numpy as np
 from analysis.data import XpsRegion, XpsSpectra
 from analysis.registry import routine, set_plot
 from analysis.result import Component, InputError, Q, Result
-from analysis.xps_background import Background, background_area_variance, integrated_area
-from analysis.xps_background import background as make_background
-from analysis.xps_fit import RegionFit, fit_region
-from analysis.xps_lines import RSF_SOURCES, CoreLine, line_for, line_key, rsf_table
+from analysis.xps.background import Background, background_area_variance, integrated_area
+from analysis.xps.background import background as make_background
+from analysis.xps.fit import RegionFit, fit_region
+from analysis.xps.lines import RSF_SOURCES, CoreLine, line_for, line_key, rsf_table
 
 REFERENCE_ELEMENT = "Pb"
 

@@ -27,8 +27,8 @@ import math
 
 import numpy as np
 
-from analysis.xrd_fit import Radiation, noise_level
-from analysis.xrd_model import ORTHORHOMBIC_MARKERS, doublet
+from analysis.xrd.fit import Radiation, noise_level
+from analysis.xrd.model import ORTHORHOMBIC_MARKERS, doublet
 
 SIGNIFICANCE = 3.0      # area / its one-sigma error
 ABOVE_NOISE = 3.0       # height / local noise (smoothed over one FWHM)
