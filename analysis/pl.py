@@ -13,6 +13,7 @@ from scipy.optimize import least_squares
 from scipy.special import voigt_profile
 
 from analysis.data import PlSpectrum
+from analysis.ranges import parse_range
 from analysis.registry import routine, set_plot
 from analysis.result import InputError, Q, Result
 
@@ -39,15 +40,15 @@ def voigt_fwhm(wg: float, wl: float) -> float:
 
 
 @routine("pl.peak", version="1.0.0", accepts=(PlSpectrum.kind,), title="PL peak", default_for=(PlSpectrum.kind,),
-         headline=("peak_wavelength_nm", "fwhm_nm", "peak_energy_ev"), headline_order=30)
-def peak(spectrum: PlSpectrum, *, model: str = "gaussian",
-         wavelength_min_nm: float | None = None,
-         wavelength_max_nm: float | None = None) -> Result:
+         headline=("peak_wavelength_nm", "fwhm_nm", "peak_energy_ev"), headline_order=30,
+         renamed={"wavelength_min_nm": ("wavelength_range_nm", 0), "wavelength_max_nm": ("wavelength_range_nm", 1)})
+def peak(spectrum: PlSpectrum, *, model: str = "gaussian", wavelength_range_nm: list | None = None) -> Result:
     """Emission peak: peak_wavelength_nm, fwhm_nm (nm), peak_energy_ev (eV) and fwhm_mev
     (meV), each with a one-sigma stderr, from a Gaussian or Voigt fit in energy.
 
-    The fit window defaults to the band ± 3 FWHM; set wavelength_min_nm/max_nm to
+    The fit window defaults to the band ± 3 FWHM; set wavelength_range_nm=[low, high] to
     override it (e.g. to exclude scattered excitation light)."""
+    wavelength_min_nm, wavelength_max_nm = parse_range(wavelength_range_nm, "wavelength_range_nm")
     if model not in MODELS:
         raise InputError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
     lam = np.asarray(spectrum.wavelength_nm, dtype=float)

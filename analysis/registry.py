@@ -58,6 +58,9 @@ class Routine:
     headline_order: int = 100
     calibration: tuple[str, ...] = ()        # parameters an instrument's calibration may fill
     derived: bool = False                    # inputs are other runs' results, not files
+    # Old parameter names still accepted (stored runs, scripts): old -> (new, index), the
+    # index placing the old single value into the new [low, high] range (None: a rename).
+    renamed: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
     def parameters(self) -> dict[str, dict[str, Any]]:
         """Every parameter with its default and type name (reader options included)."""
@@ -74,6 +77,7 @@ class Routine:
         """Check names and convert CLI strings to the declared types; unknown names are an
         error. Returns every effective parameter, defaults included."""
         known = self.parameters()
+        raw = self._translate_renamed(raw)
         unknown = sorted(set(raw) - set(known))
         if unknown:
             raise InputError(
@@ -84,6 +88,26 @@ class Routine:
         for name, value in raw.items():
             effective[name] = _coerce(name, value, known[name]["type"])
         return effective
+
+
+    def _translate_renamed(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Old names to new: wavelength_min_nm=480 becomes wavelength_range_nm=[480, None]."""
+        if not self.renamed or not set(raw) & set(self.renamed):
+            return raw
+        out = {k: v for k, v in raw.items() if k not in self.renamed}
+        for old, (new, index) in self.renamed.items():
+            if old not in raw:
+                continue
+            value = _coerce(old, raw[old], "float" if index is not None else "json")
+            if index is None:
+                out.setdefault(new, value)
+            elif value is not None:
+                current = _coerce(new, out.get(new), "json")
+                ends = list(current) if isinstance(current, (list, tuple)) and len(current) == 2 else [None, None]
+                if ends[index] is None:  # a value given under the new name wins
+                    ends[index] = value
+                out[new] = ends
+        return out
 
 
 _ROUTINES: dict[str, Routine] = {}
@@ -108,6 +132,7 @@ def routine(
     headline_order: int = 100,
     calibration: tuple[str, ...] = (),
     derived: bool = False,
+    renamed: dict[str, tuple[str, int | None]] | None = None,
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     """Register a routine. `plot(result) -> matplotlib Figure` draws its figure; the
     remaining keywords are the routine's description for applications (see Routine)."""
@@ -121,7 +146,7 @@ def routine(
             technique=technique or next((t for t in map(technique_of_kind, accepts) if t), ""),
             title=title or name, default_for=default_for, headline=headline,
             headline_components=headline_components, headline_order=headline_order,
-            calibration=calibration, derived=derived,
+            calibration=calibration, derived=derived, renamed=renamed or {},
         )
         return func
 

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import least_squares, nnls
 
 from analysis.data import SaxsCurve
+from analysis.ranges import parse_range
 from analysis.registry import routine, set_plot
 from analysis.result import InputError, Q, Result
 
@@ -93,9 +94,9 @@ def moments(mean_nm: float, sd_nm: float, shape: str) -> tuple[float, float, flo
 
 @routine("saxs.size_distribution", version="1.0.0", accepts=(SaxsCurve.kind,),
          reader_options=("q_unit",), title="SAXS diameter", default_for=(SaxsCurve.kind,),
-         headline=("mean_diameter_nm", "sd_diameter_nm"), headline_order=10)
-def size_distribution(curve: SaxsCurve, *, q_min_per_nm: float | None = None,
-                      q_max_per_nm: float | None = None, shape: str = "gaussian",
+         headline=("mean_diameter_nm", "sd_diameter_nm"), headline_order=10,
+         renamed={"q_min_per_nm": ("q_range_per_nm", 0), "q_max_per_nm": ("q_range_per_nm", 1)})
+def size_distribution(curve: SaxsCurve, *, q_range_per_nm: list | None = None, shape: str = "gaussian",
                       mode: str = "model", n_repetitions: int = 10, seed: int = 0) -> Result:
     """Diameter distribution of spherical particles from a SAXS curve.
 
@@ -108,7 +109,7 @@ def size_distribution(curve: SaxsCurve, *, q_min_per_nm: float | None = None,
         raise InputError(f"shape must be one of {', '.join(SHAPES)}, not {shape!r}")
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    q, y, sigma, warnings = _prepare(curve, q_min_per_nm, q_max_per_nm)
+    q, y, sigma, warnings = _prepare(curve, *parse_range(q_range_per_nm, "q_range_per_nm"))
     if mode == "montecarlo":
         result = _montecarlo_fit(q, y, sigma, n_repetitions, seed)
     else:

@@ -48,7 +48,7 @@ def test_energy_file_is_converted_with_the_jacobian(tmp_path):
 
 
 def test_fit_window_parameters_restrict_the_points():
-    result = peak(pl_spectrum("NC8.3"), wavelength_min_nm=480, wavelength_max_nm=540)
+    result = peak(pl_spectrum("NC8.3"), wavelength_range_nm=[480, 540])
     assert result.fit["n_points"] == 121
     assert result.quantities["peak_wavelength_nm"].value == pytest.approx(509, abs=1.0)
 

@@ -66,7 +66,7 @@ def test_montecarlo_mode_resolves_two_populations():
 
 
 def test_q_range_parameters_restrict_the_fit():
-    result = size_distribution(saxs_curve("NC8.3"), q_min_per_nm=0.1, q_max_per_nm=2.0)
+    result = size_distribution(saxs_curve("NC8.3"), q_range_per_nm=[0.1, 2.0])
     assert result.fit["n_points"] == int(np.sum((saxs_curve("NC8.3").q_per_nm >= 0.1)
                                                 & (saxs_curve("NC8.3").q_per_nm <= 2.0)))
     assert result.quantities["mean_diameter_nm"].value == pytest.approx(8.3, rel=0.03)

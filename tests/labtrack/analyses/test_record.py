@@ -111,9 +111,9 @@ def test_retract_needs_a_reason_returns_to_pending_and_is_in_the_history(lab, me
     with pytest.raises(ValidationError, match="Say why the acceptance is retracted"):
         run_retract(run=run, user=members["analyst2"], reason=" ")
     retracted, refit = run_retract(run=AnalysisRun.objects.get(pk=run.pk), user=members["analyst2"],
-                                   reason="q range cut the form factor minimum", refit_parameters={"q_min_per_nm": 0.2})
+                                   reason="q range cut the form factor minimum", refit_parameters={"q_min_per_nm": 0.2})  # an old name: still accepted
     assert retracted.review_state == ReviewState.PENDING and retracted.reviewer is None
-    assert refit.supersedes_id == run.pk and refit.parameters["q_min_per_nm"] == 0.2
+    assert refit.supersedes_id == run.pk and refit.parameters["q_range_per_nm"] == [0.2, None]
     assert not AnalysisRun.objects.of_record().exists()
     last = run_history(run=retracted)[-1]
     assert last["who"] == members["analyst2"]
