@@ -11,6 +11,7 @@ import statistics
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone as dt_timezone
 from pathlib import Path
 
 from bench import benchmark
@@ -51,7 +52,10 @@ def _lab():
     for role, user in users.items():
         Membership.objects.create(project=project, user=user, role=role)
     batch = batch_create(user=users["chemist"], project=project, code=f"B{time.time_ns()}")
-    sample = sample_create(user=users["chemist"], batch=batch, code=f"S{time.time_ns()}", form="powder")
+    # Prepared before the synthetic TopSpin files' acquisition date (2023-11-14): a
+    # measurement may not predate its sample.
+    sample = sample_create(user=users["chemist"], batch=batch, code=f"S{time.time_ns()}", form="powder",
+                           prepared_at=datetime(2023, 1, 1, tzinfo=dt_timezone.utc))
     return users, sample
 
 

@@ -204,3 +204,20 @@ def quantity_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 def json_safe(value: Any) -> Any:
     return plain(value)
+
+
+def stability_assess(*, ages_days: list[float], values: list[float], stderrs: list[float | None],
+                     baseline_window_days: float, threshold_kind: str, threshold_amount: float,
+                     model: str | None = None) -> dict[str, Any]:
+    """analysis.stability.assess: baseline, change, flags, trend with band, time to the
+    threshold with its one-sided 95 % bound (ICH Q1E), as plain data (days, per month)."""
+    from analysis.stability import assess
+
+    return assess(ages_days, values, stderrs, baseline_window_days, threshold_kind, threshold_amount, model=model)
+
+
+def stability_models() -> tuple[str, ...]:
+    """Trend models a study may force (else AIC chooses)."""
+    from analysis.stability import MODELS
+
+    return MODELS

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "labtrack.samples",
     "labtrack.measurements",
     "labtrack.analyses",
+    "labtrack.ageing",
     "labtrack.insights",
     "labtrack.web",
     "labtrack.operations",
@@ -188,6 +189,18 @@ FILE_UPLOAD_HANDLERS = ["labtrack.measurements.uploads.BoundedUploadHandler"]
 LABTRACK_MAX_FILES_PER_UPLOAD = int(os.environ.get("LABTRACK_MAX_FILES_PER_UPLOAD", "20"))
 DATA_UPLOAD_MAX_NUMBER_FILES = LABTRACK_MAX_FILES_PER_UPLOAD
 
+# E-mail: the console in the demo and tests, SMTP when EMAIL_HOST is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "labtrack@localhost")
+# Absolute links in e-mails and the calendar feed (no request to build them from).
+LABTRACK_BASE_URL = os.environ.get("LABTRACK_BASE_URL", "http://localhost:8000")
+
 # --- Celery -------------------------------------------------------------------------
 # Embedded default: kombu's SQLAlchemy transport on a SQLite file, no server needed.
 _broker_file = "test-celery-broker.sqlite3" if TESTING else "celery-broker.sqlite3"
@@ -211,6 +224,9 @@ CELERY_BEAT_SCHEDULE = {
     # backlog never turns into a burst of sweeps.
     "sweep-stuck-runs": {"task": "labtrack.analyses.tasks.sweep_stuck_runs", "schedule": 30.0,
                          "options": {"expires": 25}},
+    # Pull-point reminders: each is sent once (a ReminderSent row), so the period only
+    # sets how soon after a window opens the e-mail goes out.
+    "ageing-reminders": {"task": "labtrack.ageing.tasks.send_due_reminders", "schedule": 900.0},
 }
 # A run queued or running longer than this is re-dispatched by the sweep.
 LABTRACK_RUN_DEADLINE_S = int(os.environ.get("LABTRACK_RUN_DEADLINE_S", "360"))
@@ -245,7 +261,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # WeasyPrint (the study report PDF) logs every step and unsupported CSS at INFO/WARNING.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "weasyprint": {"level": "ERROR"},
+                "fontTools": {"level": "ERROR"}},
 }
 
 # Security headers on every response (Django's defaults made explicit, plus a CSP). The

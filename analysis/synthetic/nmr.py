@@ -79,8 +79,9 @@ def _cs_metadata(nc_proc: int, sw_ppm: float) -> dict:
 
 def cs133_spectrum(code: str, *, n_points: int = 8192, snr: float = 300.0,
                    baseline: bool = True, sidebands: bool = True, seed: int = 0,
-                   nc_proc: int = 0) -> NmrSpectrum:
-    """133Cs MAS spectrum of Table 2 sample `code` (e.g. "NC8.3", "Bulk").
+                   nc_proc: int = 0, lines: tuple[paper.CsLine, ...] | None = None) -> NmrSpectrum:
+    """133Cs MAS spectrum of Table 2 sample `code` (e.g. "NC8.3", "Bulk"), or of the
+    given `lines` (e.g. paper.aged_lines for a sample part-way through ageing).
 
     `snr` is the tallest centreband point over the noise standard deviation.
     """
@@ -88,7 +89,7 @@ def cs133_spectrum(code: str, *, n_points: int = 8192, snr: float = 300.0,
     sf = paper.CS133_SF_MHZ
     ppm = ppm_axis(n_points, CS133_CENTRE_PPM, CS133_SW_PPM)
     lines = [(ln.shift_ppm, ln.fwhm_khz * 1e3, TOTAL_AREA * ln.integral_percent / 100.0)
-             for ln in _table2_lines(code)]
+             for ln in (lines if lines is not None else _table2_lines(code))]
     clean = _lines(ppm, lines, sf, paper.CS133_MAS_HZ if sidebands else None)
     height = float(clean.max())
     data = clean + rng.normal(0.0, height / snr, n_points)

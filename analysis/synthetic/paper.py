@@ -118,6 +118,11 @@ def _aged(code: str, bulk_percent: float, cs4pbbr6_percent: float) -> tuple[CsLi
     return tuple(sorted(lines, key=lambda line: -line.shift_ppm))
 
 
+def aged_lines(code: str, bulk_percent: float, cs4pbbr6_percent: float = 0.0) -> tuple[CsLine, ...]:
+    """Lines of `code` part-way through ageing (the demo's ageing studies)."""
+    return _aged(code, bulk_percent, cs4pbbr6_percent)
+
+
 # The 6-month-aged powders of Figure 3(c): the paper shows the ~120 ppm agglomerate line
 # grown and, in some aged samples, < 1% Cs4PbBr6 at 244 ppm, without a table; these
 # integrals are our illustrative reading, for the demo's ageing story, not for accuracy tests.

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ParseError
@@ -81,7 +83,9 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 .select_related("sample__batch").prefetch_related("raw_files"))
 
     def create(self, request, *args, **kwargs):
-        """multipart: sample (code), technique, files (one or more), optional instrument (id), label, notes."""
+        """multipart: sample (code), technique, files (one or more), optional instrument (id), label, notes,
+        measured_at (ISO 8601; else from the files) and age_confirmation_reason (a manager's, for a date
+        before the sample's preparation or ageing start, which is otherwise a 400)."""
         data = request.data  # parses the body: the upload handler may refuse it
         if upload_refusal(request):
             raise PayloadTooLarge(upload_refusal(request))
@@ -93,10 +97,18 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         instrument = None
         if request.data.get("instrument"):
             instrument = get_object_or_404(Instrument, pk=request.data["instrument"])
+        measured_at = None
+        if request.data.get("measured_at"):
+            measured_at = parse_datetime(str(request.data["measured_at"]))
+            if measured_at is None:
+                raise ApiValidationError({"measured_at": "Give an ISO 8601 date and time, e.g. 2026-05-04T10:00Z."})
+            if measured_at.tzinfo is None:
+                measured_at = timezone.make_aware(measured_at)
         measurement = _service_call(
             measurement_upload, user=request.user, sample=sample, technique=request.data.get("technique", ""),
-            uploads=[Upload(f.name, f) for f in files], instrument=instrument,
-            label=request.data.get("label", ""), notes=request.data.get("notes", ""))
+            uploads=[Upload(f.name, f) for f in files], instrument=instrument, measured_at=measured_at,
+            label=request.data.get("label", ""), notes=request.data.get("notes", ""),
+            age_confirmation_reason=str(request.data.get("age_confirmation_reason", "")))
         return Response(self.get_serializer(measurement).data, status=status.HTTP_201_CREATED)
 
 

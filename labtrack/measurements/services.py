@@ -18,10 +18,11 @@ from labtrack.measurements.blobs import blob_store, blob_verify
 from labtrack.measurements.ingest import StagedFile, Upload, check_technique, describe, stage_uploads
 from labtrack.measurements.models import Instrument, Measurement, RawFile, Technique
 from labtrack.samples.models import Sample
-from labtrack.samples.permissions import require
+from labtrack.samples.permissions import can, require
 from labtrack.samples.services import require_reason_if_reviewed
 
-__all__ = ["Upload", "detect_uploads", "instrument_create", "measurement_create", "measurement_update",
+__all__ = ["Upload", "detect_uploads", "instrument_create", "check_sample_age", "measurement_create",
+           "measurement_update",
            "raw_file_verify"]
 
 
@@ -44,11 +45,14 @@ def measurement_create(
     notes: str = "",
     reference: Measurement | None = None,
     on_created: Callable[[Measurement, list[RawFile]], None] | None = None,
+    age_confirmation_reason: str = "",
 ) -> Measurement:
     """Attach a measurement with its raw files to `sample`. Every file is checked first;
     if any cannot be read, nothing is saved and the ValidationError maps each bad file's
     name to its problem. `on_created(measurement, raw_files)` runs inside the same
-    transaction (the pipeline requests the analyses there: all or nothing)."""
+    transaction (the pipeline requests the analyses there: all or nothing). A date before
+    the sample's preparation or ageing start is refused unless a manager gives
+    `age_confirmation_reason` (check_sample_age)."""
     require(user, sample.batch.project, Action.EDIT_SAMPLES)
     technique = Technique(technique)
     if not uploads:
@@ -63,14 +67,17 @@ def measurement_create(
         for s in staged:
             blob_store(s.temp_path, s.sha256)
         metadata = {s.name: s.info.metadata for s in staged}
+        measured_at = measured_at or _measured_at_from(staged) or timezone.now()
+        notes = _confirm_age(user, sample, measured_at, age_confirmation_reason, notes)
         with transaction.atomic():
-            measurement = Measurement.objects.create(
-                sample=sample, technique=technique, instrument=instrument,
-                measured_at=measured_at or _measured_at_from(staged) or timezone.now(),
+            measurement = Measurement(
+                sample=sample, technique=technique, instrument=instrument, measured_at=measured_at,
                 operator=user, label=label or _label_from(staged), notes=notes,
                 metadata=metadata if len(staged) > 1 else staged[0].info.metadata,
                 reference_measurement=reference,
             )
+            measurement._change_reason = age_confirmation_reason.strip()
+            measurement.save()
             raw_files = [
                 RawFile.objects.create(
                     measurement=measurement, sha256=s.sha256, original_name=s.name,
@@ -82,6 +89,36 @@ def measurement_create(
             if on_created is not None:
                 on_created(measurement, raw_files)
     return measurement
+
+
+def check_sample_age(sample: Sample, measured_at) -> str:
+    """"" when `measured_at` is on or after the sample's preparation and ageing start;
+    otherwise the message a chemist reads (its age from Sample.age_days would be
+    negative, or the measurement predates the sample itself)."""
+    starts = [("prepared", sample.prepared_at)]
+    if sample.ageing_started_at is not None:
+        starts.append(("put to age", sample.ageing_started_at))
+    for what, when in starts:
+        if when is not None and measured_at < when:
+            days = (measured_at - when).total_seconds() / 86400.0
+            return (f"The measurement is dated {measured_at:%Y-%m-%d %H:%M}, before sample {sample.code} was {what} "
+                    f"({when:%Y-%m-%d %H:%M}): its age would be {days:.0f} days. Correct the date (a file's "
+                    f"clock may be wrong), or a project manager can confirm it with a reason.")
+    return ""
+
+
+def _confirm_age(user, sample: Sample, measured_at, reason: str, notes: str) -> str:
+    """Refuse a date before the sample unless a manager confirms it with a reason; the
+    confirmation is kept in the notes (and the history's change reason)."""
+    problem = check_sample_age(sample, measured_at)
+    if not problem:
+        return notes
+    if not reason.strip():
+        raise ValidationError({"measured_at": problem})
+    if not can(user, sample.batch.project, Action.MANAGE):
+        raise ValidationError({"measured_at": problem + " Only a project manager can confirm it."})
+    confirmation = f"Date before the sample confirmed by {user}: {reason.strip()}"
+    return f"{notes}\n{confirmation}".strip()
 
 
 def _measured_at_from(staged: list[StagedFile]):
@@ -115,10 +152,12 @@ def instrument_create(*, name: str, technique: str, **fields: Any) -> Instrument
 MEASUREMENT_EDIT_FIELDS = ("sample", "instrument", "measured_at", "label", "notes")
 
 
-def measurement_update(*, user, measurement: Measurement, reason: str = "", **fields: Any) -> Measurement:
+def measurement_update(*, user, measurement: Measurement, reason: str = "", age_confirmation_reason: str = "",
+                       **fields: Any) -> Measurement:
     """Change a measurement's sample, instrument, date, label or notes. The sample must be
     in the same project; the instrument must be of the measurement's technique. After a
-    result of the batch was accepted, a reason is required and recorded."""
+    result of the batch was accepted, a reason is required and recorded. A date before
+    the sample's preparation or ageing start needs a manager's `age_confirmation_reason`."""
     batch = measurement.sample.batch
     require(user, batch.project, Action.EDIT_SAMPLES)
     unknown = set(fields) - set(MEASUREMENT_EDIT_FIELDS)
@@ -132,6 +171,12 @@ def measurement_update(*, user, measurement: Measurement, reason: str = "", **fi
         raise ValidationError({"instrument": f"{instrument} is a {instrument.get_technique_display()} instrument."})
     if fields.get("measured_at", measurement.measured_at) is None:
         raise ValidationError({"measured_at": "Say when the measurement was made."})
+    # Only a changed date or sample is checked: an already confirmed date stays confirmed.
+    if (sample is not None and sample.pk != measurement.sample_id) or \
+            fields.get("measured_at", measurement.measured_at) != measurement.measured_at:
+        fields["notes"] = _confirm_age(user, sample or measurement.sample, fields.get("measured_at", measurement.measured_at),
+                                       age_confirmation_reason, fields.get("notes", measurement.notes))
+        reason = reason or age_confirmation_reason
     require_reason_if_reviewed(batch, reason, "the measurement")
     if sample is not None:
         require_reason_if_reviewed(sample.batch, reason, "the measurement")

@@ -69,7 +69,7 @@ class DemoFile:
 # What the demo's manager may do in /admin/: look at everything, and keep the reference
 # data (instruments, protocols, projects and their members) up to date. Batches, samples,
 # runs and raw files change only through the pages and services (review rules, reasons).
-MANAGER_ADMIN_CHANGES = ("instrument", "synthesisprotocol", "project", "membership")
+MANAGER_ADMIN_CHANGES = ("instrument", "synthesisprotocol", "project", "membership", "studytemplate")
 
 
 def _users():
@@ -78,7 +78,8 @@ def _users():
     for role, password in DEMO_PASSWORDS.items():
         user, created = User.objects.get_or_create(
             username=role, defaults={"first_name": role.capitalize(), "last_name": "Demo",
-                                     "is_staff": role == "manager"})
+                                     # pull-point reminders go to the console backend in the demo
+                                     "email": f"{role}@labtrack.demo", "is_staff": role == "manager"})
         if created:
             user.set_password(password)
         # A project manager, not a superuser: no account gets around the review rules.
@@ -91,7 +92,7 @@ def _users():
 
 
 def _manager_permissions():
-    labtrack_apps = ("samples", "measurements", "analyses")
+    labtrack_apps = ("samples", "measurements", "analyses", "ageing")
     views = Permission.objects.filter(content_type__app_label__in=labtrack_apps, codename__startswith="view_")
     changes = Permission.objects.filter(content_type__app_label__in=labtrack_apps,
                                         codename__in=[f"{verb}_{model}" for model in MANAGER_ADMIN_CHANGES
@@ -211,11 +212,13 @@ def seed_demo(*, request_analyses: bool = True, log: Callable[[str], None] = pri
             name=name, defaults={"technique": technique, "model": model, "calibration": calibration,
                                  "location": "NTU FACTS" if technique != Technique.NMR else "NTU High Field NMR"})
     rows = [(row.code, row) for row in paper.TABLE1] + [(BULK_CODE, None)]
+    batch_samples: dict[str, dict[str, Sample]] = {}
     for code, row in rows:
         existed = Batch.objects.filter(code=code).exists()
         with transaction.atomic():
             batch = _batch(project, protocol, users["chemist"], code, row)
             samples = _samples(batch)
+        batch_samples[code] = samples
         created["batches"] += 0 if existed else 1
         for demo_file in _files_for(code):
             sample = samples[demo_file.sample_role]
@@ -231,4 +234,8 @@ def seed_demo(*, request_analyses: bool = True, log: Callable[[str], None] = pri
                         measured_at=measured_at, label=demo_file.label, request_analyses=request_analyses)
             created["measurements"] += 1
         log(f"  {code}: ok")
+    from labtrack.operations.demo_ageing import seed_ageing
+
+    created["measurements"] += seed_ageing(project=project, users=users, instruments=instruments,
+                                           batch_samples=batch_samples, request_analyses=request_analyses, log=log)
     return created

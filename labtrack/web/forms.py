@@ -123,6 +123,9 @@ class MeasurementForm(forms.Form):
     measured_at = _datetime_field("Measured at", required=False)
     label = forms.CharField(required=False, max_length=200, help_text="e.g. 133Cs one-pulse, 24 kHz MAS")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    age_confirmation_reason = forms.CharField(
+        label="Manager's reason for an early date", required=False, max_length=500,
+        help_text="Only if the measurement really predates the sample's preparation or ageing start: say why.")
 
     def __init__(self, *args, samples=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,6 +141,9 @@ class MeasurementEditForm(forms.Form):
     label = forms.CharField(required=False, max_length=200)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(label="Reason for the change", required=False, help_text=REASON_HELP)
+    age_confirmation_reason = forms.CharField(
+        label="Manager's reason for an early date", required=False, max_length=500,
+        help_text="Only if the measurement really predates the sample's preparation or ageing start: say why.")
 
     def __init__(self, *args, samples, instruments, **kwargs):
         super().__init__(*args, **kwargs)
@@ -235,3 +241,20 @@ class BatchFilterForm(forms.Form):
         if not self.is_valid():
             return False
         return any(v for k, v in self.cleaned_data.items() if k != "sort")
+
+
+class StudyForm(forms.Form):
+    """A new ageing study from a template: its conditions, pull points and quantities
+    come from the template unless overridden here."""
+
+    name = forms.CharField(max_length=200)
+    template = forms.ModelChoiceField(queryset=None, label="Template")
+    samples = forms.ModelMultipleChoiceField(queryset=Sample.objects.none(), label="Samples",
+                                             help_text="Pull points are dated from each sample's ageing start "
+                                                       "(else its preparation).")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, samples, templates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["samples"].queryset = samples
+        self.fields["template"].queryset = templates

@@ -21,12 +21,15 @@ def navigation_for(request) -> dict:
         return {"nav": {"items": [], "projects": [], "current": None}}
     current = current_project_for(request)
     role = current["role"] if current else None
-    items = [{"label": "Batches", "url": reverse("batch_list"), "key": "batches"}]
+    # "Today" is the due pull points; no count here, so no page pays a query for it.
+    items = [{"label": "Today", "url": reverse("home"), "key": "home"},
+             {"label": "Batches", "url": reverse("batch_list"), "key": "batches"}]
     if role_allows(role, Action.EDIT_SAMPLES):
         items.append({"label": "New batch", "url": reverse("batch_create"), "key": "batch_create"})
     if user_may_anywhere(user, Action.REVIEW):
         items.append({"label": "Review queue", "url": reverse("review_queue"), "key": "review"})
     items.append({"label": "Trends", "url": reverse("trends"), "key": "trends"})
+    items.append({"label": "Ageing", "url": reverse("study_list"), "key": "ageing"})
     return {"nav": {
         "items": items,
         "projects": memberships_for(user),

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from labtrack.web.views import trends as insights
-from labtrack.web.views import accounts, batches, exports, measurements, runs, samples
+from labtrack.web.views import accounts, ageing, batches, exports, measurements, paper_figures, runs, samples
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -33,4 +33,14 @@ urlpatterns = [
     path("trends/", insights.trends, name="trends"),
     path("results.csv", exports.results_csv, name="results_csv"),
     path("trends/figure.svg", insights.trends_figure, name="trends_figure"),
+    path("figures/", paper_figures.paper_figures, name="paper_figures"),
+    path("figures/<slug:key>.<str:fmt>", paper_figures.paper_figure, name="paper_figure"),
+    path("studies/", ageing.study_list, name="study_list"),
+    path("studies/<int:pk>/", ageing.study_detail, name="study_detail"),
+    path("studies/<int:pk>/report/", ageing.study_report, name="study_report"),
+    path("studies/<int:pk>/report.pdf", ageing.study_report_pdf, name="study_report_pdf"),
+    path("studies/<int:pk>/spectra/<str:sample>.<str:fmt>", ageing.study_spectra, name="study_spectra"),
+    path("studies/<int:pk>/<slug:key>.csv", ageing.study_csv, name="study_csv"),
+    path("studies/<int:pk>/<slug:key>.<str:fmt>", ageing.study_figure, name="study_figure"),
+    path("calendar/<str:token>.ics", ageing.calendar_feed, name="ageing_calendar"),
 ]

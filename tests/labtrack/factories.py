@@ -1,6 +1,8 @@
 """Small builders for rows the tests need (no analysis run required)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone as dt_timezone
+
 from labtrack.analyses.models import AnalysisRun, Quantity, RunStatus
 from labtrack.samples.services import batch_create, sample_create
 
@@ -9,7 +11,14 @@ def make_batch(user, project, code: str = "NC8.3", **fields):
     return batch_create(user=user, project=project, code=code, **fields)
 
 
+# Synthetic instrument files carry acquisition dates from 2023 on, and a measurement may
+# not predate its sample (measurements.services.check_sample_age): test samples are made
+# before them unless a test says otherwise.
+SAMPLE_PREPARED_AT = datetime(2023, 1, 1, tzinfo=dt_timezone.utc)
+
+
 def make_sample(user, batch, code: str | None = None, form: str = "powder", **fields):
+    fields.setdefault("prepared_at", SAMPLE_PREPARED_AT)
     return sample_create(user=user, batch=batch, code=code or f"{batch.code}-P", form=form, **fields)
 
 

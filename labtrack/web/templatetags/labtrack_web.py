@@ -158,3 +158,24 @@ def filesize(n) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+@register.filter
+def months(days) -> str:
+    """Days as months to one decimal ('6.2 mo'), '—' for None (1 month = 365.25/12 d)."""
+    if days is None or days == "":
+        return "—"
+    return f"{float(days) / (365.25 / 12):.1f} mo"
+
+
+@register.filter
+def status_class(status: str) -> str:
+    """CSS class of a pull-point status (reuses the run status colours)."""
+    return {"on time": "status-complete", "late": "status-running", "missed": "status-failed",
+            "overdue": "status-failed", "due": "status-running"}.get(status, "status-archived")
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key], or "" when absent (templates cannot index a dict by a variable)."""
+    return (mapping or {}).get(key, "")

@@ -1,10 +1,11 @@
-"""Login, logout and the project switcher."""
+"""Login, logout, the project switcher and the home page (the due pull points)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from labtrack.ageing.selectors import due_pull_points
 from labtrack.samples.memberships import SESSION_PROJECT_KEY, memberships_for
 from labtrack.web.views.common import safe_next
 
@@ -24,4 +25,5 @@ def project_switch(request):
 
 @login_required
 def home(request):
-    return redirect("batch_list")
+    """Today's work: the pull points due or overdue in the user's projects."""
+    return render(request, "web/home.html", {"due": due_pull_points(user=request.user)})

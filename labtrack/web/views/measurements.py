@@ -87,7 +87,8 @@ def measurement_create(request, code: str):
                         user=request.user, sample=form.cleaned_data["sample"], technique=technique,
                         uploads=uploads, instrument=form.cleaned_data["instrument"],
                         measured_at=form.cleaned_data["measured_at"], label=form.cleaned_data["label"],
-                        notes=form.cleaned_data["notes"])
+                        notes=form.cleaned_data["notes"],
+                        age_confirmation_reason=form.cleaned_data["age_confirmation_reason"])
                     n = len(uploads)
                     messages.success(request, f"{measurement.get_technique_display()} measurement saved with {n} "
                                               f"file{'s' if n != 1 else ''}; its analyses are queued.")
@@ -137,8 +138,10 @@ def measurement_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason", "")
+        confirmation = data.pop("age_confirmation_reason", "")
         try:
-            measurement = measurement_update(user=request.user, measurement=measurement, reason=reason, **data)
+            measurement = measurement_update(user=request.user, measurement=measurement, reason=reason,
+                                             age_confirmation_reason=confirmation, **data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

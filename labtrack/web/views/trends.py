@@ -25,6 +25,8 @@ def trends(request):
     return render(request, "insights/trends.html", {
         "choices": quantity_choices(user=request.user), "x_axes": X_AXES, "query": query,
         "points": points, "figure_query": request.GET.urlencode(),
+        # A negative age is never plotted without comment (issue 11).
+        "negative_ages": [p for p in points if query["x"] == "age_days" and p.x < 0],
     })
 
 

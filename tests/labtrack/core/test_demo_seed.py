@@ -32,8 +32,9 @@ def test_seed_creates_the_papers_eight_batches(seeded, db):
 
 
 def test_seed_has_samples_with_lineage_and_aged_aliquots(seeded, db):
-    # ink + powder per NC batch, a bulk powder, and the two 6-month aged aliquots
-    assert Sample.objects.count() == 7 * 2 + 1 + len(AGED_CODES)
+    # ink + powder per NC batch, a bulk powder, the two 6-month aged aliquots and the
+    # ageing studies' three aliquots (NC12.8 and NC8.9 in air, NC12.8 in N2)
+    assert Sample.objects.count() == 7 * 2 + 1 + len(AGED_CODES) + 3
     for code in AGED_CODES:
         aged = Sample.objects.get(code=f"{code}-P-AGED")
         assert aged.parent.code == f"{code}-P" and aged.parent.parent.code == f"{code}-INK"
@@ -59,3 +60,18 @@ def test_second_seed_changes_nothing(seeded, db):
     _, second, counts, after = seeded
     assert second == {"batches": 0, "measurements": 0}
     assert counts == after
+
+
+def test_seed_has_the_ageing_studies_with_one_overdue_pull_point(seeded, db):
+    from labtrack.ageing.models import Study
+    from labtrack.ageing.selectors import due_pull_points, statuses
+
+    air, n2 = Study.objects.get(atmosphere="air"), Study.objects.get(atmosphere="n2")
+    assert sorted(air.samples.values_list("code", flat=True)) == ["NC12.8-P-AIR", "NC8.9-P-AIR"]
+    assert list(n2.samples.values_list("code", flat=True)) == ["NC12.8-P-N2"]
+    assert list(air.pull_points.filter(sample__code="NC12.8-P-AIR").values_list("label", flat=True)) == [
+        "t0", "1 month", "3 months", "6 months"]
+    due = due_pull_points(user=None)
+    assert [(d.point.sample.code, d.point.label, d.status) for d in due] == [("NC8.9-P-AIR", "3 months", "overdue")]
+    n2_status = {s.point.label: s.status for s in statuses(list(n2.pull_points.all()))}
+    assert n2_status == {"t0": "on time", "1 month": "on time", "3 months": "on time", "6 months": "upcoming"}

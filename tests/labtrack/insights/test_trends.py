@@ -105,3 +105,12 @@ def test_batch_code_with_mathtext_does_not_break_the_figure_for_everyone(client,
     svg = client.get(reverse("trends_figure"), {"quantity": "integral_percent|bulk", "x": "age_days"})
     assert svg.status_code == 200
     assert rb"MT$\foo$" in svg.content and b"NC12.8" in svg.content
+
+
+def test_negative_age_is_flagged_on_the_trends_page(client, members, project):
+    batch = make_batch(members["chemist"], project, code="NC8.9")
+    sample = make_sample(members["chemist"], batch, code="NC8.9-P-AGED", ageing_started_at=batch.synthesised_at)
+    _bulk_fraction(batch, sample, members["chemist"], -1113, 2.0)  # recorded before dates were checked
+    client.force_login(members["viewer"])
+    page = client.get(reverse("trends"), {"quantity": "integral_percent|bulk|nmr.deconvolve"}).content.decode()
+    assert "1 value has a negative sample age" in page and "NC8.9-P-AGED at -1113 d" in page

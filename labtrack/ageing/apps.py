@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AgeingConfig(AppConfig):
+    name = "labtrack.ageing"
+    label = "ageing"

@@ -1,0 +1,166 @@
+"""Writes for ageing studies: templates, studies with their pull points and quantities,
+and the e-mail reminders (sent once per pull point)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from labtrack.ageing import defaults
+from labtrack.ageing.models import PullPoint, ReminderSent, Study, StudyQuantity, StudyTemplate, ThresholdKind
+from labtrack.core.roles import Action, role_allows
+from labtrack.measurements.models import Technique
+from labtrack.samples.models import Membership, Project, Sample
+from labtrack.samples.permissions import require
+
+log = logging.getLogger(__name__)
+
+# The last pull point counts as missed this many tolerances after its window closes.
+LAST_POINT_GRACE_TOLERANCES = 2.0
+
+
+def clean_pull_points(points: Any) -> list[dict]:
+    """Validated, sorted pull points; ValidationError naming the first bad entry."""
+    if not isinstance(points, list) or not points:
+        raise ValidationError({"pull_points": "Give at least one pull point."})
+    out, seen = [], set()
+    for i, p in enumerate(points, 1):
+        try:
+            offset = float(p["offset_days"])
+            tolerance = float(p.get("tolerance_days", 3.0))
+            techniques = [Technique(t).value for t in p.get("techniques", [])]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError({"pull_points": f"Pull point {i}: give offset_days (a number), tolerance_days "
+                                                  f"and known techniques ({exc})."}) from None
+        if offset < 0 or tolerance < 0:
+            raise ValidationError({"pull_points": f"Pull point {i}: offset and tolerance cannot be negative."})
+        if offset in seen:
+            raise ValidationError({"pull_points": f"Pull point {i}: two points at {offset:g} days."})
+        seen.add(offset)
+        out.append({"label": str(p.get("label") or f"{offset:g} d")[:60], "offset_days": offset,
+                    "tolerance_days": tolerance, "techniques": techniques})
+    return sorted(out, key=lambda p: p["offset_days"])
+
+
+def clean_quantities(entries: Iterable[Any]) -> list[dict]:
+    out = []
+    for entry in entries:
+        spec = {"key": entry} if isinstance(entry, str) else dict(entry)
+        key = spec.get("key")
+        if key not in defaults.QUANTITIES:
+            raise ValidationError({"quantities": f"Unknown quantity {key!r}; known: {', '.join(defaults.QUANTITIES)}."})
+        label, routine, name, assignment, unit, kind, amount = defaults.QUANTITIES[key]
+        try:
+            amount = float(spec.get("threshold_amount", amount))
+            kind = ThresholdKind(spec.get("threshold_kind", kind))
+        except (TypeError, ValueError):
+            raise ValidationError({"quantities": f"{label}: the threshold must be a number and a known kind."}) from None
+        out.append(dict(key=key, label=label, routine=routine, name=name, assignment=assignment, unit=unit,
+                        threshold_kind=kind, threshold_amount=amount))
+    return out
+
+
+def study_templates_ensure() -> list[StudyTemplate]:
+    """The built-in templates (created once; edits made since are kept)."""
+    out = []
+    for name, spec in defaults.TEMPLATES.items():
+        row, _ = StudyTemplate.objects.get_or_create(name=name, defaults=spec)
+        out.append(row)
+    return out
+
+
+def _pull_point_rows(study: Study, sample: Sample, points: list[dict]) -> list[PullPoint]:
+    start = sample.age_started_at
+    rows = []
+    for i, p in enumerate(points):
+        due = start + timedelta(days=p["offset_days"])
+        tol = timedelta(days=p["tolerance_days"])
+        if i + 1 < len(points):
+            nxt = points[i + 1]
+            missed = start + timedelta(days=nxt["offset_days"] - nxt["tolerance_days"])
+            missed = max(missed, due + tol)
+        else:
+            missed = due + tol + LAST_POINT_GRACE_TOLERANCES * max(tol, timedelta(days=1))
+        rows.append(PullPoint(study=study, sample=sample, label=p["label"], offset_days=p["offset_days"],
+                              tolerance_days=p["tolerance_days"], techniques=p["techniques"], due_at=due,
+                              opens_at=due - tol, closes_at=due + tol, missed_at=missed))
+    return rows
+
+
+def study_create(*, user, project: Project, name: str, samples: list[Sample], template: StudyTemplate | None = None,
+                 pull_points: list[dict] | None = None, quantities: list | None = None, notes: str = "",
+                 **conditions: Any) -> Study:
+    """A study on `samples` (all of `project`), its pull points per sample dated from
+    each sample's age-clock start, and its quantities; conditions, pull points and
+    quantities default to the template's. Chemists and above may create studies."""
+    require(user, project, Action.EDIT_SAMPLES)
+    if not name.strip():
+        raise ValidationError({"name": "Give the study a name."})
+    if not samples:
+        raise ValidationError({"samples": "Choose at least one sample."})
+    foreign = [s.code for s in samples if s.batch.project_id != project.pk]
+    if foreign:
+        raise ValidationError({"samples": f"{', '.join(foreign)} belong to another project."})
+    if Study.objects.filter(project=project, name=name.strip()).exists():
+        raise ValidationError({"name": f"The project already has a study called {name.strip()!r}."})
+    points = clean_pull_points(pull_points if pull_points is not None else (template.pull_points if template else None))
+    specs = clean_quantities(quantities if quantities is not None else (template.quantities if template else []))
+    if template is not None:
+        for field in ("atmosphere", "temperature_c", "relative_humidity_percent", "light"):
+            conditions.setdefault(field, getattr(template, field))
+    study = Study(project=project, name=name.strip(), template=template, notes=notes, created_by=user, **conditions)
+    study.full_clean(exclude=["samples"])
+    with transaction.atomic():
+        study.save()
+        study.samples.set(samples)
+        PullPoint.objects.bulk_create([row for s in samples for row in _pull_point_rows(study, s, points)])
+        StudyQuantity.objects.bulk_create([StudyQuantity(study=study, **spec) for spec in specs])
+    return study
+
+
+def _recipients(project_id: int) -> list[str]:
+    """Project members who measure (chemists and above) and have an e-mail address."""
+    rows = Membership.objects.filter(project_id=project_id).select_related("user")
+    return sorted({m.user.email for m in rows if m.user.email and role_allows(m.role, Action.EDIT_SAMPLES)})
+
+
+def reminders_send(*, now: datetime | None = None, due: list | None = None) -> int:
+    """E-mail each open, unfulfilled pull point's reminder once (`now` is recorded as the
+    sending time). The ReminderSent row is
+    written in the same transaction as the send: if the mail fails the row is rolled back
+    and the next beat retries; once committed, no restart or overlapping beat resends.
+    `due` is selectors.due_pull_points (passed in by the task). Returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    for item in due or []:
+        point = item.point
+        if ReminderSent.objects.filter(pull_point=point).exists():
+            continue
+        recipients = _recipients(point.study.project_id)
+        try:
+            with transaction.atomic():
+                ReminderSent.objects.create(pull_point=point, sent_at=now, recipients=", ".join(recipients))
+                if recipients:
+                    url = settings.LABTRACK_BASE_URL.rstrip("/") + reverse("study_detail", args=[point.study_id])
+                    send_mail(
+                        subject=f"[LabTrack] {point.sample.code}: {point.label} pull point {item.status}",
+                        message=(f"{point.study.name} ({point.study.conditions_text})\n"
+                                 f"Sample {point.sample.code}, pull point {point.label}: due {point.due_at:%Y-%m-%d}, "
+                                 f"window {point.opens_at:%Y-%m-%d} to {point.closes_at:%Y-%m-%d}.\n"
+                                 f"Measure: {', '.join(point.technique_labels) or 'as planned'}.\n{url}\n"),
+                        from_email=None, recipient_list=recipients)
+        except IntegrityError:
+            continue  # another beat process recorded it first
+        except OSError as exc:  # SMTP down: nothing recorded, retried on the next beat
+            log.warning("reminder for pull point %s not sent: %s", point.pk, exc)
+            continue
+        sent += 1
+    return sent
+
