@@ -74,6 +74,7 @@ class FileInfo:
     format: str
     kind: str
     metadata: dict[str, Any]
+    read_in_full: bool = True  # False: a big file checked from its start; the analysis reads it all
 
 
 @dataclass
@@ -121,7 +122,7 @@ def inspect_file(path: str, original_name: str) -> FileInfo:
     Raises InputError (message names the file) when it cannot be read."""
     with named_inputs([(path, original_name)]) as (named,):
         try:
-            data = readers.read(named)
+            inspection = readers.inspect(named)
         except InputError as exc:
             raise InputError(exc.message, original_name) from None
         except Exception as exc:  # a reader tripped on malformed content: the user's file, not a 500
@@ -129,8 +130,8 @@ def inspect_file(path: str, original_name: str) -> FileInfo:
             raise InputError(f"could not be read: part of the file is malformed ({type(exc).__name__}: "
                              f"{str(exc)[:200]}). If the instrument wrote it like this, please report it "
                              "with the file.", original_name) from None
-    metadata = dict(data.metadata)
-    return FileInfo(format=data.format, kind=data.kind, metadata=json_safe(metadata))
+    return FileInfo(format=inspection.format, kind=inspection.kind, metadata=json_safe(inspection.metadata),
+                    read_in_full=inspection.read_in_full)
 
 
 def default_routine(kind: str) -> str | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -35,17 +37,29 @@ class Reader:
     sniff: Callable[[str], bool]
     read: Callable[..., InstrumentData]
     options: tuple[str, ...] = ()
+    # A line-oriented table: its first lines alone are a readable file of the same format,
+    # so a big one can be checked from a bounded prefix (see `inspect`).
+    text_table: bool = False
+
+
+@dataclass
+class Inspection:
+    format: str
+    kind: str
+    metadata: dict[str, Any]
+    read_in_full: bool  # False: only a bounded prefix (or only the sniff) was read
 
 
 _READERS: list[Reader] = []
 _loaded = False
 
 
-def reader(format: str, *, kind: str, sniff: Callable[[str], bool], options: tuple[str, ...] = ()):
+def reader(format: str, *, kind: str, sniff: Callable[[str], bool], options: tuple[str, ...] = (),
+           text_table: bool = False):
     """Register `read(path, **options)` for `format`."""
 
     def wrap(read: Callable[..., InstrumentData]) -> Callable[..., InstrumentData]:
-        _READERS.append(Reader(format, kind, sniff, read, options))
+        _READERS.append(Reader(format, kind, sniff, read, options, text_table))
         return read
 
     return wrap
@@ -94,3 +108,42 @@ def read(path: str, **options: Any) -> InstrumentData:
     data.format = data.format or r.format
     data.source = data.source or path
     return data
+
+
+# What an upload check may read: a 100 MiB table parsed whole would cost the web process
+# gigabytes; the worker reads it in full, under its own memory ceiling.
+INSPECT_FULL_READ_BYTES = 8 * 1024 * 1024
+
+
+def inspect(path: str, *, full_read_bytes: int = INSPECT_FULL_READ_BYTES) -> Inspection:
+    """Format, kind and acquisition metadata of `path`, reading at most about
+    `full_read_bytes` of it. A smaller file (or a folder) is read in full, so a malformed
+    one is refused now; a bigger text table is read from its first lines; a bigger binary
+    file is only recognised (the analysis reads it and reports what is wrong)."""
+    if not os.path.isfile(path) or os.path.getsize(path) <= full_read_bytes:
+        data = read(path)
+        return Inspection(data.format, data.kind, dict(data.metadata), read_in_full=True)
+    r = detect_format(path)
+    if not r.text_table:
+        return Inspection(r.format, r.kind, {}, read_in_full=False)
+    with tempfile.TemporaryDirectory(prefix="labtrack-inspect-") as folder:
+        prefix_path = os.path.join(folder, os.path.basename(path))
+        _copy_whole_lines(path, prefix_path, full_read_bytes)
+        data = r.read(prefix_path)
+        checked_bytes = os.path.getsize(prefix_path)
+    # Header text (column titles, instrument, date) holds for the whole file; numbers such
+    # as n_points or the axis range would describe only the prefix, so they are left out.
+    header = {k: v for k, v in data.metadata.items()
+              if isinstance(v, str) or (isinstance(v, list) and all(isinstance(i, str) for i in v))}
+    header["checked_first_bytes"] = checked_bytes
+    return Inspection(data.format or r.format, data.kind, header, read_in_full=False)
+
+
+def _copy_whole_lines(source: str, target: str, limit_bytes: int) -> None:
+    """The first `limit_bytes` of `source`, cut after its last complete line."""
+    with open(source, "rb") as src:
+        head = src.read(limit_bytes)
+    cut = head.rfind(b"\n")
+    with open(target, "wb") as out:
+        out.write(head[: cut + 1] if cut >= 0 else head)
+    shutil.copystat(source, target)

@@ -65,7 +65,7 @@ def sniff(path: str) -> bool:
     return axis_kind(table) is not None
 
 
-@reader("pl-text", kind=PlSpectrum.kind, sniff=sniff)
+@reader("pl-text", kind=PlSpectrum.kind, sniff=sniff, text_table=True)
 def read_pl(path: str) -> PlSpectrum:
     """Read an emission spectrum; returns ascending wavelength (nm) and intensity per nm
     (the second column; further columns are ignored)."""

@@ -136,7 +136,7 @@ def _is_pdh_header(header: list[str]) -> bool:
     return len(counts) == 8 and all(re.fullmatch(r"-?\d+", c) for c in counts)
 
 
-@reader("saxs-text", kind=SaxsCurve.kind, sniff=sniff, options=("q_unit",))
+@reader("saxs-text", kind=SaxsCurve.kind, sniff=sniff, options=("q_unit",), text_table=True)
 def read_saxs(path: str, q_unit: str | None = None) -> SaxsCurve:
     """Read a SAXS curve; returns q in 1/nm, intensity and sigma (None if absent) in the
     file's intensity unit."""

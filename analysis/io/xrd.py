@@ -76,7 +76,7 @@ def sniff_xy(path: str) -> bool:
     return len(rows) >= 10 and len(rows[0]) in (2, 3) and looks_like_two_theta(_first_column(rows))
 
 
-@reader("xrd-xy", kind=PowderPattern.kind, sniff=sniff_xy)
+@reader("xrd-xy", kind=PowderPattern.kind, sniff=sniff_xy, text_table=True)
 def read_xy(path: str) -> PowderPattern:
     """Read 2θ (degrees), intensity [, esd] columns; '#', '!' or text lines are header."""
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
@@ -112,7 +112,7 @@ def sniff_eva_csv(path: str) -> bool:
     return len(rows) >= 10 and looks_like_two_theta(_first_column(rows))
 
 
-@reader("xrd-csv", kind=PowderPattern.kind, sniff=sniff_eva_csv)
+@reader("xrd-csv", kind=PowderPattern.kind, sniff=sniff_eva_csv, text_table=True)
 def read_eva_csv(path: str) -> PowderPattern:
     """Read a DIFFRAC.EVA (or similar) csv export: a `[Measurement conditions:]` block of
     `key,value` lines, then a column header (`Angle,...`) and 2θ, counts rows."""
