@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: demo test install bench clean-demo
+.PHONY: demo test install bench clean-demo fuzz
 
 # DEBUG is off unless set; the demo (and the benchmarks, which seed a throw-away lab) run
 # on a workstation with the embedded demo key, so they turn it on explicitly.
@@ -27,6 +27,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Readers on damaged input, longer than the bounded run in `make test`.
+fuzz: install
+	LABTRACK_FUZZ_EXAMPLES=$${LABTRACK_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/analysis/fuzz
 
 bench: install
 	$(BIN)/pip install --quiet -r requirements-bench.txt
