@@ -219,6 +219,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 # Publishing to a broker that is down fails fast; the sweep re-dispatches later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Periodic upkeep (the sweep, reminders) has its own queue, so its messages never wait
+# behind a backlog of fits; every worker consumes both queues unless started with -Q.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "maintenance": {}}
+CELERY_TASK_ROUTES = {
+    "labtrack.analyses.tasks.sweep_stuck_runs": {"queue": "maintenance"},
+    "labtrack.ageing.tasks.send_due_reminders": {"queue": "maintenance"},
+}
 CELERY_BEAT_SCHEDULE = {
     # expires: a sweep message that waited past the next one's time is dropped, so a
     # backlog never turns into a burst of sweeps.

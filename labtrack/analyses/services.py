@@ -18,7 +18,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from labtrack import engine
@@ -313,9 +313,13 @@ def runs_sweep_stuck() -> dict[str, int]:
     whose message is probably lost; fail those that used up their attempts. Returns counts.
 
     A queued run whose message was sent is usually just waiting behind a backlog, and a
-    new message would only join the same queue: it is re-sent only after the deadline
-    and then with exponential back-off per run (deadline × 2^(sends-1)), at most
-    LABTRACK_SWEEP_MAX_REDISPATCH per sweep. Each re-send is claimed with a conditional
+    new message would only join the same queue. The queue is first in, first out: while
+    workers are taking messages, a run counts as lost only if messages sent well after its
+    own (by more than one run's time limit, for messages a busy worker prefetched) were
+    already taken; one sent later is waiting its turn, however long. With no message taken
+    within the deadline (no worker, or all lost) a run is re-sent after the deadline and
+    then with exponential back-off (deadline × 2^(sends-1)). At most
+    LABTRACK_SWEEP_MAX_REDISPATCH per sweep; each re-send is claimed with a conditional
     update, so sweeps running at once never send the same run twice.
     """
     now = timezone.now()
@@ -337,12 +341,16 @@ def runs_sweep_stuck() -> dict[str, int]:
             dispatch(run)
             counts["redispatched"] += 1
     never_sent = Q(dispatched_at__isnull=True, queued_at__lt=now - timedelta(seconds=min(NEVER_SENT_GRACE_S, deadline_s)))
+    maybe_lost = Q(dispatched_at__lt=deadline)
+    taken_up_to = _newest_message_taken(since=deadline)
+    if taken_up_to is not None:
+        maybe_lost &= Q(dispatched_at__lt=taken_up_to - timedelta(seconds=settings.LABTRACK_RUN_TIME_LIMIT_S))
     queued = (AnalysisRun.objects.light().filter(status=RunStatus.QUEUED)
-              .filter(never_sent | Q(dispatched_at__lt=deadline)).order_by("queued_at", "id"))
+              .filter(never_sent | maybe_lost).order_by("queued_at", "id"))
     for run in queued.iterator(chunk_size=500):
         if counts["redispatched"] >= budget:
             break
-        if run.dispatched_at is not None:
+        if run.dispatched_at is not None and taken_up_to is None:
             backoff_s = deadline_s * 2 ** min(max(run.dispatches - 1, 0), 6)
             if (now - run.dispatched_at).total_seconds() < backoff_s:
                 continue
@@ -351,6 +359,13 @@ def runs_sweep_stuck() -> dict[str, int]:
             dispatch(run)
             counts["redispatched"] += 1
     return counts
+
+
+def _newest_message_taken(*, since):
+    """When the newest message a worker took since `since` was sent, or None if workers
+    took none (the sweep's evidence that the queue moves, and how far it has got)."""
+    return (AnalysisRun.objects.filter(started_at__gte=since, dispatched_at__isnull=False)
+            .aggregate(newest=Max("dispatched_at"))["newest"])
 
 
 def run_release(*, run_id: int, attempt: int) -> None:
