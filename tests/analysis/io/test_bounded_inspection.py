@@ -20,13 +20,13 @@ def _write_pl_csv(path, target_bytes: int) -> int:
     with open(path, "w") as out:
         out.write("Wavelength (nm),Intensity (counts)\n")
         while written < target_bytes:
-            x = start + np.arange(rows_per_block) * 1e-5
+            x = start + np.arange(rows_per_block) * 6e-5  # 400-720 nm over 100 MiB
             y = 1000.0 * np.exp(-0.5 * ((x - 515.0) / 8.0) ** 2) + 5.0
             block = "".join(f"{a:.5f},{b:.3f}\n" for a, b in zip(x, y))
             out.write(block)
             written += len(block)
             rows += rows_per_block
-            start = float(x[-1]) + 1e-5
+            start = float(x[-1]) + 6e-5
     return rows
 
 
