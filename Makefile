@@ -30,7 +30,7 @@ test: install
 
 # Readers on damaged input, longer than the bounded run in `make test`.
 fuzz: install
-	LABTRACK_FUZZ_EXAMPLES=$${LABTRACK_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/analysis/fuzz
+	LABTRACK_FUZZ_EXAMPLES=$${LABTRACK_FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest -q tests/analysis/fuzz
 
 bench: install
 	$(BIN)/pip install --quiet -r requirements-bench.txt
