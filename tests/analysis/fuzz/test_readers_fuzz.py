@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,33 +22,26 @@ EXAMPLES = int(os.environ.get("LABTRACK_FUZZ_EXAMPLES", "40"))
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-def _zip_folder(folder: Path, target: Path) -> Path:
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for p in sorted(folder.rglob("*")):
-            zf.write(p, p.relative_to(folder.parent))
-    return target
-
-
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory) -> dict[str, Path]:
     """name -> a valid file or TopSpin folder each reader accepts."""
-    from analysis.synthetic import nmr, pl, saxs, tem, xps, xrd
+    from analysis.synthetic import nmr, pl, saxs, tem, topspin, xps, xrd
 
     root = tmp_path_factory.mktemp("seeds")
     out: dict[str, Path] = {}
-    out["pl.csv"] = Path(pl.write_pl_spectrum(root / "pl.csv", "NC12.8") or root / "pl.csv")
-    out["saxs.dat"] = Path(saxs.write_saxs_curve(root / "saxs.dat", "NC12.8") or root / "saxs.dat")
-    out["xps.vms"] = Path(xps.write_vamas(root / "xps.vms", "NC12.8") or root / "xps.vms")
+    out["pl.csv"] = Path(pl.write_pl_spectrum(root / "pl.csv", "NC12.8"))
+    out["saxs.dat"] = Path(saxs.write_saxs_curve(root / "saxs.dat", "NC12.8"))
+    out["xps.vms"] = Path(xps.write_vamas(root / "xps.vms", "NC12.8"))
     pattern = xrd.powder_pattern("NC12.8")
     out["xrd.xy"] = Path(xrd.write_xy(str(root / "xrd.xy"), pattern))
     out["xrd.csv"] = Path(xrd.write_eva_csv(str(root / "xrd.csv"), pattern))
     out["xrd.brml"] = Path(xrd.write_brml(str(root / "xrd.brml"), pattern))
-    out["tem.tif"] = Path(tem.write_tem_tiff(root / "tem.tif", "NC12.8", size_px=256) or root / "tem.tif")
-    out["tem.dm3"] = Path(tem.write_tem_dm(root / "tem.dm3", "NC12.8", size_px=256) or root / "tem.dm3")
+    out["tem.tif"] = Path(tem.write_tem_tiff(root / "tem.tif", "NC12.8", size_px=256))
+    out["tem.dm3"] = Path(tem.write_tem_dm(root / "tem.dm3", "NC12.8", size_px=256))
     experiments = nmr.write_cs133_experiments(str(root / "nmr"), "NC12.8")
     out["topspin-1d"] = Path(experiments["1d"])
     out["topspin-t1"] = Path(experiments["t1"])
-    out["topspin-1d.zip"] = _zip_folder(Path(experiments["1d"]), root / "cs133.zip")
+    out["topspin-1d.zip"] = topspin.zip_folder(experiments["1d"], root / "cs133.zip")
     for real in ("xrd/BT86.raw", "xrd/Cu3Au-1.raw", "xrd/format1.raw",
                  "xrd/Si-Std_SRM640d_D8D_20-97_7_16hm.brml", "xps/regular.vms"):
         out["real:" + real] = DATA / real
