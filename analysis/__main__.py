@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from analysis.result import InputError, _plain
+from analysis.errors import InputError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +62,8 @@ def _list(as_json: bool) -> int:
             "version": r.version,
             "accepts": list(r.accepts),
             "description": r.description,
-            "parameters": {k: {"default": _plain(v["default"]), "type": v["type"]}
+            # The declared table's defaults are plain literals already (no numpy here).
+            "parameters": {k: {"default": v["default"], "type": v["type"], "help": v.get("help", "")}
                            for k, v in r.parameters().items()},
         }
         for name, r in all_routines().items()
@@ -75,12 +76,14 @@ def _list(as_json: bool) -> int:
             if info["description"]:
                 print(f"    {info['description']}")
             for pname, spec in info["parameters"].items():
-                print(f"    --param {pname}=...  (default {spec['default']!r}, {spec['type']})")
+                print(f"    --param {pname}=...  (default {spec['default']!r}, {spec['type']})"
+                      + (f"  {spec['help']}" if spec["help"] else ""))
     return 0
 
 
 def _read(path: str, options: dict[str, str], as_json: bool) -> int:
     from analysis import io as readers
+    from analysis.result import _plain
 
     data = readers.read(path, **options)
     info = {

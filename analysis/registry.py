@@ -4,19 +4,32 @@ A routine is a plain function decorated with `@routine(...)`. Its positional par
 are the inputs (typed objects from `analysis.data`); its keyword-only parameters, with
 defaults, are the user-settable parameters. `python -m analysis list` and the web app's
 re-fit form are both generated from this.
+
+Lookups are lazy: names, versions, parameters and the application metadata come from
+the declared table in `analysis.routine_table` (plain literals, no numerics imported;
+`tests/analysis/test_routine_table.py` checks it against the real modules, and
+`python -m analysis.routine_table` rewrites it). A routine's module is imported only
+when its function or figure is needed, so `python -m analysis list` and a run of one
+routine do not pay for every other routine's imports (pybaselines, scipy.signal,
+matplotlib).
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from analysis.data import technique_of_kind
-from analysis.result import InputError, Result
+from analysis.errors import InputError
+from analysis.parameter_help import parameter_help
+from analysis.quantity_labels import QuantityLabel, label_for
 
-# Modules that define routines; imported on first lookup so `import analysis` stays light.
+if TYPE_CHECKING:  # numpy-free at run time: `python -m analysis list` never imports numerics
+    from analysis.result import Result
+
+# Modules that define routines (the declared table says which holds which).
 ROUTINE_MODULES = (
     "analysis.nmr.deconvolve",
     "analysis.nmr.t1",
@@ -32,8 +45,57 @@ ROUTINE_MODULES = (
 )
 
 
+class _Parameters:
+    """Parameter checking shared by a registered routine and its declared twin."""
+
+    name: str
+    renamed: dict[str, tuple[str, int | None]]
+
+    def parameters(self) -> dict[str, dict[str, Any]]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def quantity_label(self, name: str) -> QuantityLabel:
+        """How the quantity `name` of this routine reads (analysis/quantity_labels.py)."""
+        return label_for(self.name, name)
+
+    def coerce_params(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Check names and convert CLI strings to the declared types; unknown names are an
+        error. Returns every effective parameter, defaults included."""
+        known = self.parameters()
+        raw = self._translate_renamed(raw)
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise InputError(
+                f"unknown parameter(s) for {self.name}: {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        effective = {name: spec["default"] for name, spec in known.items()}
+        for name, value in raw.items():
+            effective[name] = _coerce(name, value, known[name]["type"])
+        return effective
+
+    def _translate_renamed(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Old names to new: wavelength_min_nm=480 becomes wavelength_range_nm=[480, None]."""
+        if not self.renamed or not set(raw) & set(self.renamed):
+            return raw
+        out = {k: v for k, v in raw.items() if k not in self.renamed}
+        for old, (new, index) in self.renamed.items():
+            if old not in raw:
+                continue
+            value = _coerce(old, raw[old], "float" if index is not None else "json")
+            if index is None:
+                out.setdefault(new, value)
+            elif value is not None:
+                current = _coerce(new, out.get(new), "json")
+                ends = list(current) if isinstance(current, (list, tuple)) and len(current) == 2 else [None, None]
+                if ends[index] is None:  # a value given under the new name wins
+                    ends[index] = value
+                out[new] = ends
+        return out
+
+
 @dataclass
-class Routine:
+class Routine(_Parameters):
     name: str
     version: str
     accepts: tuple[str, ...]
@@ -71,42 +133,8 @@ class Routine:
         for name in self.reader_options:
             out.setdefault(name, {"default": self.defaults.get(name),
                                   "type": self.reader_option_types.get(name, "str")})
-        return out
-
-    def coerce_params(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Check names and convert CLI strings to the declared types; unknown names are an
-        error. Returns every effective parameter, defaults included."""
-        known = self.parameters()
-        raw = self._translate_renamed(raw)
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            raise InputError(
-                f"unknown parameter(s) for {self.name}: {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        effective = {name: spec["default"] for name, spec in known.items()}
-        for name, value in raw.items():
-            effective[name] = _coerce(name, value, known[name]["type"])
-        return effective
-
-
-    def _translate_renamed(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Old names to new: wavelength_min_nm=480 becomes wavelength_range_nm=[480, None]."""
-        if not self.renamed or not set(raw) & set(self.renamed):
-            return raw
-        out = {k: v for k, v in raw.items() if k not in self.renamed}
-        for old, (new, index) in self.renamed.items():
-            if old not in raw:
-                continue
-            value = _coerce(old, raw[old], "float" if index is not None else "json")
-            if index is None:
-                out.setdefault(new, value)
-            elif value is not None:
-                current = _coerce(new, out.get(new), "json")
-                ends = list(current) if isinstance(current, (list, tuple)) and len(current) == 2 else [None, None]
-                if ends[index] is None:  # a value given under the new name wins
-                    ends[index] = value
-                out[new] = ends
+        for name, spec in out.items():
+            spec["help"] = parameter_help(self.name, name)
         return out
 
 
@@ -138,6 +166,8 @@ def routine(
     remaining keywords are the routine's description for applications (see Routine)."""
 
     def wrap(func: Callable[..., Result]) -> Callable[..., Result]:
+        from analysis.data import technique_of_kind
+
         doc = (inspect.getdoc(func) or "").split("\n\n")[0].replace("\n", " ")
         _ROUTINES[name] = Routine(
             name=name, version=version, accepts=accepts, func=func, plot=plot,
@@ -158,17 +188,75 @@ def set_plot(name: str, plot: Callable[[Result], Any]) -> None:
     _ROUTINES[name].plot = plot
 
 
-def _load() -> None:
+def load_all() -> dict[str, Routine]:
+    """Import every routine module and return the registered routines (what the table
+    test compares the declared table with)."""
     global _loaded
     if not _loaded:
         for module in ROUTINE_MODULES:
             importlib.import_module(module)
         _loaded = True
-
-
-def all_routines() -> dict[str, Routine]:
-    _load()
     return dict(sorted(_ROUTINES.items()))
+
+
+class DeclaredRoutine(_Parameters):
+    """A routine as the declared table describes it: every attribute of `Routine`, with
+    `func` and `plot` imported from its module on first use."""
+
+    def __init__(self, name: str, spec: dict[str, Any]):
+        self.name = name
+        self.module = spec["module"]
+        self.version = spec["version"]
+        self.accepts = tuple(spec["accepts"])
+        self.description = spec["description"]
+        self.n_inputs = tuple(spec["n_inputs"])
+        self.reader_options = tuple(spec["reader_options"])
+        self.defaults = dict(spec["defaults"])
+        self.reader_option_types = dict(spec["reader_option_types"])
+        self.technique = spec["technique"]
+        self.title = spec["title"]
+        self.default_for = tuple(spec["default_for"])
+        self.headline = tuple(spec["headline"])
+        self.headline_components = tuple(spec["headline_components"])
+        self.headline_order = spec["headline_order"]
+        self.calibration = tuple(spec["calibration"])
+        self.derived = spec["derived"]
+        self.renamed = {k: tuple(v) for k, v in spec["renamed"].items()}
+        self._parameters = spec["parameters"]
+
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        return copy.deepcopy(self._parameters)
+
+    def registered(self) -> Routine:
+        """The real routine (imports its module, and only it)."""
+        if self.name not in _ROUTINES:
+            importlib.import_module(self.module)
+        if self.name not in _ROUTINES:
+            raise RuntimeError(f"{self.module} did not register {self.name}: run `python -m analysis.routine_table`")
+        return _ROUTINES[self.name]
+
+    @property
+    def func(self) -> Callable[..., Result]:
+        return self.registered().func
+
+    @property
+    def plot(self) -> Callable[[Result], Any] | None:
+        return self.registered().plot
+
+
+_DECLARED: dict[str, DeclaredRoutine] = {}
+
+
+def _declared() -> dict[str, DeclaredRoutine]:
+    if not _DECLARED:
+        from analysis.routine_table import DECLARED
+
+        _DECLARED.update({name: DeclaredRoutine(name, spec) for name, spec in sorted(DECLARED.items())})
+    return _DECLARED
+
+
+def all_routines() -> dict[str, DeclaredRoutine]:
+    return dict(_declared())
 
 
 def default_routine_for(kind: str) -> str | None:
@@ -176,13 +264,12 @@ def default_routine_for(kind: str) -> str | None:
     return next((r.name for r in all_routines().values() if kind in r.default_for), None)
 
 
-def get_routine(name: str) -> Routine:
-    _load()
+def get_routine(name: str) -> DeclaredRoutine:
     try:
-        return _ROUTINES[name]
+        return _declared()[name]
     except KeyError:
         raise InputError(
-            f"unknown routine {name!r}; known: {', '.join(sorted(_ROUTINES))}"
+            f"unknown routine {name!r}; known: {', '.join(sorted(_declared()))}"
         ) from None
 
 

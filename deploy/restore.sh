@@ -8,15 +8,23 @@
 # if it hashes to its name, else take the backup copy if *it* does, else report it as lost.
 # Everything outside blobs/ is synced with --checksum. Then `manage.py verify_blobs` checks
 # that every raw file in the restored database has its blob (skip with SKIP_VERIFY_BLOBS=1).
+# With LABTRACK_STORAGE=s3 (blobs in a bucket) the same repair runs through the storage
+# API: `manage.py restore_blobs BACKUP_DIR/media` (same rules and messages, then verify).
 # Exit status: 0 all blobs intact, 1 some blob could not be repaired or verify_blobs failed.
 set -euo pipefail
-: "${DATABASE_URL:?set DATABASE_URL}" "${MEDIA_ROOT:?set MEDIA_ROOT}" "${BACKUP_DIR:?set BACKUP_DIR}"
+: "${DATABASE_URL:?set DATABASE_URL}" "${BACKUP_DIR:?set BACKUP_DIR}"
 dump="${1:?usage: restore.sh BACKUP_DIR/db/labtrack-STAMP.dump}"
 APP_DIR="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-$APP_DIR/.venv/bin/python}"
 src="$BACKUP_DIR/media"
 
 pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" "$dump"
+
+if [ "${LABTRACK_STORAGE:-filesystem}" = s3 ]; then
+    verify=(); [ "${SKIP_VERIFY_BLOBS:-0}" != 1 ] || verify=(--skip-verify)
+    cd "$APP_DIR" && exec "$PYTHON" manage.py restore_blobs "$src" "${verify[@]}"
+fi
+: "${MEDIA_ROOT:?set MEDIA_ROOT}"
 
 mkdir -p "$MEDIA_ROOT"
 # Non-blob media (if any): compare contents, not size and mtime.

@@ -8,20 +8,26 @@ quantities, calibration parameters, titles) is declared next to each routine in
 
 Blobs are stored under their checksum, with no name; `analysis` readers recognise files
 by name and content, so each input is materialised under its original name in a private
-temp folder (a symlink, no copy) before it is read.
+temp folder before it is read: a symlink when the caller has a local path (the filesystem
+storage), else the bytes streamed from an opener in 1 MiB chunks (object storage: the
+worker needs no shared disk, and memory holds one chunk whatever the file's size).
 """
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator, Union
 
 from analysis import io as readers
 from analysis.io import archive
 from analysis.data import technique_of_kind
+from analysis import traces
+from analysis.quantity_labels import label_for
 from analysis.registry import all_routines, default_routine_for, get_routine
 from analysis.result import InputError, Result, plain
 from analysis.runner import render_figures, run_files, sha256_of
@@ -30,6 +36,9 @@ log = logging.getLogger(__name__)
 
 UserInputError = InputError
 file_sha256 = sha256_of
+# A stored input: a local path, or a callable opening a binary stream of its bytes.
+Source = Union[str, Callable[[], IO[bytes]]]
+COPY_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,24 @@ def routine_info(name: str) -> RoutineInfo:
     return RoutineInfo(name=r.name, technique=r.technique, title=r.title, headline=r.headline,
                        headline_components=r.headline_components, headline_order=r.headline_order,
                        calibration=r.calibration, derived=r.derived)
+
+
+@lru_cache(maxsize=4096)
+def quantity_label(routine: str, name: str) -> QuantityLabelInfo:
+    """Label, kind and unit of a routine's quantity as declared in analysis/quantity_labels.py
+    (a routine no longer installed still gets the shared label of the name)."""
+    try:
+        declared = get_routine(routine).quantity_label(name)
+    except InputError:
+        declared = label_for(routine, name)
+    return QuantityLabelInfo(label=declared.label, kind=declared.kind, unit=declared.unit)
+
+
+@dataclass(frozen=True)
+class QuantityLabelInfo:
+    label: str
+    kind: str   # measure, count, ratio, flag, list, text
+    unit: str
 
 
 def routines_with_headline() -> list[RoutineInfo]:
@@ -84,6 +111,7 @@ class Outcome:
     figure_svg: str
     figure_png: bytes
     quantities: list[dict[str, Any]] = field(default_factory=list)
+    curve_arrays: bytes = b""          # the curves as one .npz (traces.pack_curves)
 
 
 def safe_disk_name(name: str, max_bytes: int = 200) -> str:
@@ -104,15 +132,26 @@ def remove_stale_temp_dirs(max_age_hours: float = 6) -> None:
 
 
 @contextmanager
-def named_inputs(files: list[tuple[str, str]]) -> Iterator[list[str]]:
-    """Yield paths named as uploaded for [(blob_path, original_name), ...]."""
+def named_inputs(files: list[tuple[Source, str]]) -> Iterator[list[str]]:
+    """Yield paths named as uploaded for [(source, original_name), ...], where a source is
+    a local path (linked) or an opener (its stream copied in chunks). The temp folder
+    (under TMPDIR) and its copies are removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="labtrack-run-") as tmp:
         paths = []
-        for i, (blob, name) in enumerate(files):
+        for i, (source, name) in enumerate(files):
             folder = os.path.join(tmp, str(i))
             os.mkdir(folder)
             target = os.path.join(folder, safe_disk_name(name))
-            os.symlink(os.path.abspath(blob), target)
+            if callable(source):
+                try:
+                    stream = source()
+                except FileNotFoundError:
+                    raise InputError("is missing from LabTrack's file storage; an administrator must restore it "
+                                     "(manage.py verify_raw_files lists what is missing)", name) from None
+                with closing(stream), open(target, "wb") as out:
+                    shutil.copyfileobj(stream, out, COPY_CHUNK_BYTES)
+            else:
+                os.symlink(os.path.abspath(source), target)
             paths.append(target)
         yield paths
 
@@ -156,7 +195,7 @@ def routine_names() -> list[str]:
     return list(all_routines())
 
 
-def execute(routine: str, files: list[tuple[str, str]], parameters: dict[str, Any],
+def execute(routine: str, files: list[tuple[Source, str]], parameters: dict[str, Any],
             *, on_stage: Callable[[str], None] = lambda stage: None) -> Outcome:
     """Run `routine` on stored files and return everything to save. InputError = the
     user's problem (stored as the run's error); anything else is a bug or a fault."""
@@ -179,6 +218,7 @@ def execute(routine: str, files: list[tuple[str, str]], parameters: dict[str, An
         figure_svg=svg,
         figure_png=png,
         quantities=quantity_rows(payload),
+        curve_arrays=traces.pack_curves(result.curves),
     )
 
 
@@ -222,3 +262,29 @@ def stability_models() -> tuple[str, ...]:
     from analysis.stability import MODELS
 
     return MODELS
+
+
+# Traces for the compare view (declared in analysis/traces.py).
+TraceAxis = traces.Axis
+trace_spec = traces.trace_spec
+pack_curves = traces.pack_curves
+minmax_decimate = traces.minmax_decimate
+rounded_list = traces.rounded
+normalised_trace = traces.normalised
+
+
+def trace_routines(technique: str) -> list[str]:
+    """Routines whose stored curves are a measurement's trace for `technique`."""
+    return [name for name, spec in traces.TRACES.items() if spec.technique == technique]
+
+
+def stored_curves(*, arrays: bytes | None, curves_json: dict | None, wanted: set[str]) -> dict:
+    """A run's curves from its .npz blob, else (runs from before the blobs) its JSON curves."""
+    if arrays:
+        return traces.unpack_curves(bytes(arrays), wanted)
+    return {k: v for k, v in traces.curves_from_json(curves_json or {}).items() if k in wanted}
+
+
+def curves_from_json(curves: dict) -> dict:
+    """Stored JSON curves as arrays (for packing runs from before the .npz blobs)."""
+    return traces.curves_from_json(curves)

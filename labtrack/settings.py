@@ -16,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from labtrack.storage_env import blob_storage_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LABTRACK_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -70,6 +72,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "axes",
     "csp",
@@ -79,8 +84,11 @@ INSTALLED_APPS = [
     "labtrack.analyses",
     "labtrack.ageing",
     "labtrack.insights",
+    "labtrack.dropfolders",
     "labtrack.web",
     "labtrack.operations",
+    "labtrack.accounts",
+    "labtrack.exchange",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +137,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file (not :memory:) so a worker process in the integration tests can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-labtrack-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Issue 16: PostgreSQL's JIT compiles any query its planner costs high (a sort over
+    # 10,000 batches) and spends 100-160 ms on it for queries that then run in ~1 ms.
+    # Pages are short queries; JIT only pays for long analytics.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -179,6 +192,16 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is
 STATICFILES_DIRS = [BASE_DIR / "labtrack" / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / ("test-media" if TESTING else "media")))
 MEDIA_URL = "media/"
+
+# --- Blob storage (issue 16): raw files by checksum --------------------------------------
+# Embedded default: files under MEDIA_ROOT. LABTRACK_STORAGE=s3 keeps them in an
+# S3-protocol bucket (AWS S3, MinIO, Ceph RGW) through django-storages, so web servers and
+# workers on several machines share only PostgreSQL, Redis and the bucket.
+LABTRACK_STORAGE, _blob_storage = blob_storage_config(os.environ)
+STORAGES = {
+    "default": _blob_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Uploads: the largest single raw file LabTrack accepts (a TopSpin zip, a TIFF stack).
 LABTRACK_MAX_UPLOAD_BYTES = int(os.environ.get("LABTRACK_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
@@ -236,6 +259,17 @@ CELERY_BEAT_SCHEDULE = {
     # sets how soon after a window opens the e-mail goes out.
     "ageing-reminders": {"task": "labtrack.ageing.tasks.send_due_reminders", "schedule": 900.0},
 }
+# --- Drop folders (issue 13) ---------------------------------------------------------
+# Folders LabTrack may watch must lie under one of these (colon-separated); a manager
+# cannot point it at the server's own files.
+LABTRACK_DROPFOLDER_ROOTS = [p for p in os.environ.get(
+    "LABTRACK_DROPFOLDER_ROOTS", str(VAR_DIR / "dropfolders")).split(os.pathsep) if p]
+LABTRACK_DROPFOLDER_SCAN_INTERVAL_S = float(os.environ.get("LABTRACK_DROPFOLDER_SCAN_INTERVAL_S", "60"))
+# A scan's claim on its folder; a killed scanner's claim lapses after this.
+LABTRACK_DROPFOLDER_CLAIM_S = int(os.environ.get("LABTRACK_DROPFOLDER_CLAIM_S", "900"))
+CELERY_BEAT_SCHEDULE["dropfolder-scan"] = {
+    "task": "labtrack.dropfolders.tasks.scan_dropfolders", "schedule": LABTRACK_DROPFOLDER_SCAN_INTERVAL_S,
+    "options": {"expires": LABTRACK_DROPFOLDER_SCAN_INTERVAL_S}}
 # A run queued or running longer than this is re-dispatched by the sweep.
 LABTRACK_RUN_DEADLINE_S = int(os.environ.get("LABTRACK_RUN_DEADLINE_S", "360"))
 LABTRACK_RUN_MAX_ATTEMPTS = int(os.environ.get("LABTRACK_RUN_MAX_ATTEMPTS", "3"))
@@ -255,13 +289,55 @@ LABTRACK_SWEEP_MAX_REDISPATCH = int(os.environ.get("LABTRACK_SWEEP_MAX_REDISPATC
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Personal API tokens (issue 13): "Authorization: Token lt_…", hashed, scoped, revocable.
+        "labtrack.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # HTTP basic that answers a locked-out username with the lockout message (django-axes).
         "labtrack.core.auth.LockoutAwareBasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Authenticated, and a read-only token may only read (issue 13).
+    "DEFAULT_PERMISSION_CLASSES": ["labtrack.api.permissions.IsAuthenticatedWithTokenScope"],
+    "DEFAULT_PAGINATION_CLASS": "labtrack.api.pagination.LabTrackPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "labtrack.api.schema.LabTrackAutoSchema",
+    # Every error as {"detail": ..., "errors": {field: [messages]}} (labtrack.api.errors).
+    "EXCEPTION_HANDLER": "labtrack.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("LABTRACK_API_ANON_RATE", "60/min"),
+        "user": os.environ.get("LABTRACK_API_USER_RATE", "6000/min" if TESTING else "1200/min"),
+    },
+}
+# Throttle counters live in the cache: one process-local cache unless CACHE_URL (Redis)
+# is set, so with several gunicorn workers the limit is per worker without it.
+if os.environ.get("LABTRACK_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["LABTRACK_CACHE_URL"]}}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LabTrack API",
+    "DESCRIPTION": ("Batches, samples, measurements (raw-file uploads), analysis runs and their review, and the "
+                    "results of record of a materials-chemistry lab. Authenticate with a personal API token "
+                    "(`Authorization: Token lt_…`, created at /account/tokens/) or a browser session. Every "
+                    "error body is `{\"detail\": \"…\", \"errors\": {\"field\": [\"message\"]}}`."),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TechniqueEnum": "labtrack.measurements.models.Technique",
+        "ReviewStateEnum": "labtrack.core.records.ReviewState",
+        "RunStatusEnum": "labtrack.core.records.RunStatus",
+        "BatchStatusEnum": "labtrack.samples.models.BatchStatus",
+        "AtmosphereEnum": "labtrack.samples.models.Atmosphere",
+        "LightEnum": "labtrack.samples.models.Light",
+    },
 }
 
 LOGGING = {
@@ -315,3 +391,16 @@ if TESTING:
 
 # History is evidence: the admin shows it and never reverts to it.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+
+# Exchange (issue 13): spreadsheet import and .eln bundles. A sheet of syntheses is small;
+# these bound what one upload may cost (bytes, rows, columns) before anything is parsed.
+LABTRACK_IMPORT_MAX_BYTES = int(os.environ.get("LABTRACK_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+LABTRACK_IMPORT_MAX_ROWS = int(os.environ.get("LABTRACK_IMPORT_MAX_ROWS", "5000"))
+LABTRACK_IMPORT_MAX_COLUMNS = int(os.environ.get("LABTRACK_IMPORT_MAX_COLUMNS", "100"))
+# An .eln is a zip: its entries, their total unpacked size and their compression ratio
+# are checked from the central directory before a byte is extracted.
+LABTRACK_ELN_MAX_ENTRIES = int(os.environ.get("LABTRACK_ELN_MAX_ENTRIES", "5000"))
+LABTRACK_ELN_MAX_UNPACKED_BYTES = int(os.environ.get("LABTRACK_ELN_MAX_UNPACKED_BYTES", str(4 * 1024 * 1024 * 1024)))
+LABTRACK_ELN_MAX_RATIO = int(os.environ.get("LABTRACK_ELN_MAX_RATIO", "200"))
+LABTRACK_ELN_MAX_METADATA_BYTES = int(os.environ.get("LABTRACK_ELN_MAX_METADATA_BYTES", str(32 * 1024 * 1024)))

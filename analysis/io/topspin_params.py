@@ -45,7 +45,7 @@ def jcamp(ds: Dataset, path: Path, required: bool = True) -> dict:
         if required:
             raise ds.error(f"{ds.rel(path)} is missing")
         return {}
-    from nmrglue.fileio.bruker import read_jcamp
+    from analysis.io.jcamp import read_jcamp  # not nmrglue's: its import costs ~1 s of scipy
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

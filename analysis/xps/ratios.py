@@ -171,8 +171,7 @@ def _ratios(quant: list[_Measured], rsfs: dict[str, float], warnings: list[str])
             # d(n_i/Σn)/d(n_j) = (δij·Σn − n_i)/Σn²
             var = sum(((total * (e == element) - n) / total**2) ** 2 * err_j**2
                       for e, (_, err_j) in amounts.items())
-            out[f"at_percent_{element.lower()}"] = Q(100 * n / total, 100 * np.sqrt(var),
-                                                     "percent")
+            out[f"at_percent_{element.lower()}"] = Q(100 * n / total, 100 * np.sqrt(var), "%")
     return out
 
 
@@ -228,13 +227,15 @@ def plot_atomic_ratios(result: Result):
         if "fit" in cols:
             ax.plot(x, cols["fit"], "-", lw=1.2, color="tab:red", label="fit")
         ax.set_xlim(x.max(), x.min())
-        ax.set_title(name.removeprefix("region:"), fontsize=9)
-        ax.set_xlabel("binding energy (eV)", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, frameon=False)
+        # Sizes in points at the figure's 3.6 in panel width: the page shows it ~1:1, so
+        # 9-10 pt stays readable (6 pt legends were ~6 px on screen).
+        ax.set_title(name.removeprefix("region:"), fontsize=11)
+        ax.set_xlabel("binding energy (eV)", fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.legend(fontsize=9, frameon=False)
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    axes[0].set_ylabel("counts per channel", fontsize=8)
+    axes[0].set_ylabel("counts per channel", fontsize=10)
     return fig
 
 

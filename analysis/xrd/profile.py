@@ -16,7 +16,6 @@ from analysis.registry import routine, set_plot
 from analysis.result import Component, InputError, Q, Result
 from analysis.xrd.fit import Radiation, background, fit_window, noise_level, pattern_arrays
 from analysis.xrd.model import SI_SRM640D_A, cubic_reflections, diamond_allowed, reflection_positions
-from analysis.xrd.plot import plot_profile
 
 
 # No headline: it characterises an instrument (a line-profile standard), not a batch.
@@ -105,4 +104,10 @@ def instrument_profile(pattern: PowderPattern, *, lattice_a_angstrom: float = SI
     )
 
 
-set_plot("xrd.instrument_profile", plot_profile)
+def _plot(result: Result):
+    from analysis.xrd.plot import plot_profile  # matplotlib only when a figure is drawn
+
+    return plot_profile(result)
+
+
+set_plot("xrd.instrument_profile", _plot)

@@ -23,7 +23,6 @@ from analysis.xrd.model import (
     CSPBBR3_CUBIC_A, ORTHORHOMBIC_MARKERS, cubic_reflections, reflection_positions, sample_fwhm,
     scherrer_nm,
 )
-from analysis.xrd.plot import plot_scherrer
 
 RESOLUTION_LIMIT_NM = 100.0   # beyond this a lab diffractometer barely sees size broadening
 MARKER_TOLERANCE_DEG = 0.3
@@ -327,4 +326,10 @@ def _component(i: int, p) -> Component:
     })
 
 
-set_plot("xrd.scherrer", plot_scherrer)
+def _plot(result: Result):
+    from analysis.xrd.plot import plot_scherrer  # matplotlib only when a figure is drawn
+
+    return plot_scherrer(result)
+
+
+set_plot("xrd.scherrer", _plot)

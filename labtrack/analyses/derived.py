@@ -57,22 +57,28 @@ def batch_diameters(batch_ids) -> dict[int, tuple[float, int]]:
     """{batch id: (diameter_nm, run id)} for the given batches (ids or a subquery), one
     query: from the best source in DIAMETER_SOURCES, the newest candidate run within it
     (fresh samples preferred: an aged, agglomerated powder does not size the batch)."""
+    return {batch_id: (value, run_id) for batch_id, (value, _, run_id) in batch_diameters_with_errors(batch_ids).items()}
+
+
+def batch_diameters_with_errors(batch_ids) -> dict[int, tuple[float, float | None, int]]:
+    """{batch id: (diameter_nm, its standard error or None, run id)}: `batch_diameters`
+    with the uncertainty, for x error bars."""
     rows = (Quantity.objects.candidates()
             .filter(run__batch_id__in=batch_ids, name="mean_diameter_nm", component_label="", value__isnull=False,
                     run__routine__in={r for r, _ in DIAMETER_SOURCES})
             .order_by("run__finished_at", "run_id")
             .annotate(of_record=ExpressionWrapper(of_record_q("run__"), output_field=BooleanField()))
             .values_list("run__batch_id", "run__routine", "of_record", "value", "run_id",
-                         "run__measurement__sample__ageing_started_at"))
-    best: dict[int, tuple[int, float, int]] = {}
-    for batch_id, routine, of_record, value, run_id, aged in rows:
+                         "run__measurement__sample__ageing_started_at", "stderr"))
+    best: dict[int, tuple[int, float, float | None, int]] = {}
+    for batch_id, routine, of_record, value, run_id, aged, stderr in rows:
         rank = next((i for i, (source, accepted_only) in enumerate(DIAMETER_SOURCES)
                      if source == routine and (of_record or not accepted_only)), None)
         if rank is not None and aged is not None:
             rank += len(DIAMETER_SOURCES)  # any fresh sample's size beats an aged one
         if rank is not None and (batch_id not in best or rank <= best[batch_id][0]):
-            best[batch_id] = (rank, value, run_id)  # rows are oldest first: the newest wins a tie
-    return {batch_id: (value, run_id) for batch_id, (_, value, run_id) in best.items()}
+            best[batch_id] = (rank, value, stderr, run_id)  # rows are oldest first: the newest wins a tie
+    return {batch_id: (value, stderr, run_id) for batch_id, (_, value, stderr, run_id) in best.items()}
 
 
 def batch_diameter(batch) -> tuple[float, AnalysisRun] | None:

@@ -1,6 +1,8 @@
 """Analysis runs (one execution of a routine, versioned) and the quantities they report."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,13 +12,13 @@ from labtrack.core.history import audited
 from labtrack.core.records import (RunStatus, ReviewState, candidate_q, current_q, is_candidate, is_of_record,
                                    of_record_q)
 from labtrack.measurements.models import Measurement
-from labtrack.samples.models import Batch, Project
+from labtrack.samples.models import Batch, Project, sample_age_expression
 from labtrack.samples.permissions import visible_projects
 
-__all__ = ["AnalysisRun", "Quantity", "ReviewState", "RunStatus", "Stage"]
+__all__ = ["AnalysisRun", "Quantity", "QuantityKind", "ReviewState", "RunStatus", "Stage"]
 
 # Columns a list never needs (figures, fitted curves, the full result JSON).
-HEAVY_FIELDS = ("figure_svg", "figure_png", "curves", "result")
+HEAVY_FIELDS = ("figure_svg", "figure_png", "curves", "curve_arrays", "result")
 
 
 class Stage(models.TextChoices):
@@ -71,6 +73,18 @@ class QuantityQuerySet(models.QuerySet):
     def candidates(self) -> "QuantityQuerySet":
         return self.filter(candidate_q("run__"))
 
+    def sample_age_between(self, min_days: float | None = None, max_days: float | None = None) -> "QuantityQuerySet":
+        """Quantities whose sample was `min_days` … `max_days` old (inclusive) when measured
+        (Measurement.sample_age_days, in SQL); a bound left None is open."""
+        if min_days is None and max_days is None:
+            return self
+        qs = self.annotate(_sample_age=sample_age_expression("run__measurement__sample", "run__measurement__measured_at"))
+        if min_days is not None:
+            qs = qs.filter(_sample_age__gte=timedelta(days=min_days))
+        if max_days is not None:
+            qs = qs.filter(_sample_age__lte=timedelta(days=max_days))
+        return qs
+
     def with_provenance(self) -> "QuantityQuerySet":
         """Each quantity with its run, batch, measurement (technique, date) and sample
         joined: where a number came from, in the same query."""
@@ -112,6 +126,9 @@ class AnalysisRun(models.Model):
     result = models.JSONField(null=True, blank=True)
     result_sha256 = models.CharField(max_length=64, blank=True)
     curves = models.JSONField(null=True, blank=True, help_text="fitted arrays for re-plotting")
+    # The same curves as one compact .npz (engine.pack_curves), written at analysis time:
+    # the compare view reads these, never the raw files nor the JSON above.
+    curve_arrays = models.BinaryField(null=True, blank=True)
     figure_svg = models.TextField(blank=True)
     figure_png = models.BinaryField(null=True, blank=True)
 
@@ -133,7 +150,7 @@ class AnalysisRun(models.Model):
     review_meaning = models.CharField(max_length=200, blank=True)
     reviewed_result_sha256 = models.CharField(max_length=64, blank=True)
 
-    history = audited(excluded_fields=["figure_svg", "figure_png", "curves", "result", "dispatched_at", "dispatches"])
+    history = audited(excluded_fields=["figure_svg", "figure_png", "curves", "curve_arrays", "result", "dispatched_at", "dispatches"])
 
     objects = RunQuerySet.as_manager()
 
@@ -144,6 +161,10 @@ class AnalysisRun(models.Model):
             models.Index(fields=["status", "queued_at"]),
             models.Index(fields=["review_state", "status", "queued_at"]),
             models.Index(fields=["-queued_at", "-id"], name="run_default_order"),
+            # The review queue and the batch list's pending counts: only the runs that
+            # await review (a few percent of all runs once a lab reviews), in queue order.
+            models.Index(fields=["project", "queued_at", "id"], name="run_awaiting_review",
+                         condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
         ]
         constraints = [
             # The result of record: at most one accepted current run per measurement and routine.
@@ -201,10 +222,39 @@ class Quantity(models.Model):
     class Meta:
         ordering = ["run", "component_label", "name"]
         indexes = [
-            models.Index(fields=["name", "assignment"]),
+            # Trends and the API pick one kind of number across the lab: the columns they
+            # read ride in the index (PostgreSQL), so 20,000 points need no heap visits.
+            models.Index(fields=["name", "assignment"], include=["run", "value", "stderr"],
+                         name="quantity_kind_values"),
             models.Index(fields=["run", "name"]),
         ]
 
     def __str__(self) -> str:
         comp = f"[{self.component_label}] " if self.component_label else ""
         return f"{comp}{self.name} = {self.value} {self.unit}"
+
+
+class QuantityKind(models.Model):
+    """Which (routine, quantity, assignment) a project has numbers for: one row per kind,
+    kept by analyses.services when a run's quantities are stored (issue 16).
+
+    The trends picker reads these few dozen rows instead of a DISTINCT over every
+    quantity of the lab (~650,000 rows and a sort spilling to disk at 10,000 batches,
+    on every view). Rows are never removed: a kind whose only fits were rejected stays
+    listed and plots "no values", which is true.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="quantity_kinds")
+    technique = models.CharField(max_length=8, blank=True)
+    routine = models.CharField(max_length=64)
+    name = models.CharField(max_length=80)
+    assignment = models.CharField(max_length=80, blank=True)
+    unit = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["technique", "routine", "name", "assignment"]
+        constraints = [models.UniqueConstraint(fields=["project", "routine", "name", "assignment"],
+                                               name="one_quantity_kind_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.routine}: {self.name}" + (f" [{self.assignment}]" if self.assignment else "")

@@ -22,10 +22,10 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from labtrack import engine
-from labtrack.analyses.models import AnalysisRun, Quantity, RunStatus, Stage
+from labtrack.analyses.models import AnalysisRun, Quantity, QuantityKind, RunStatus, Stage
 from labtrack.core.audit import acting_as, system_user
 from labtrack.core.roles import Action
-from labtrack.measurements.blobs import blob_full_path
+from labtrack.measurements.blobs import blob_input
 from labtrack.measurements.models import Measurement, RawFile
 from labtrack.samples.permissions import require
 
@@ -206,6 +206,7 @@ def run_execute(*, run_id: int, attempt: int) -> AnalysisRun | None:
         locked.result = outcome.result
         locked.result_sha256 = result_hash
         locked.curves = outcome.curves
+        locked.curve_arrays = outcome.curve_arrays
         locked.figure_svg = outcome.figure_svg
         locked.figure_png = outcome.figure_png
         locked.routine_version = outcome.result.get("version", locked.routine_version)
@@ -216,7 +217,42 @@ def run_execute(*, run_id: int, attempt: int) -> AnalysisRun | None:
         locked.save()
         Quantity.objects.filter(run=locked).delete()
         Quantity.objects.bulk_create(Quantity(run=locked, **row) for row in outcome.quantities)
+        quantity_kinds_record(run=locked, rows=outcome.quantities)
     return locked
+
+
+def quantity_kind_technique(routine: str, measurement_technique: str | None) -> str:
+    """The technique a kind is listed under: its measurement's, else the routine's prefix
+    (derived runs such as nmr.layer_model)."""
+    return measurement_technique or routine.split(".")[0]
+
+
+def quantity_kinds_record(*, run: AnalysisRun, rows: list[dict[str, Any]]) -> None:
+    """Note the numeric (name, assignment) kinds a stored run reports (models.QuantityKind)."""
+    technique = quantity_kind_technique(run.routine, run.measurement.technique if run.measurement_id else None)
+    kinds = {(r["name"], r.get("assignment", "")): r.get("unit", "") for r in rows if r.get("value") is not None}
+    QuantityKind.objects.bulk_create(
+        [QuantityKind(project_id=run.project_id, technique=technique, routine=run.routine, name=name,
+                      assignment=assignment, unit=unit) for (name, assignment), unit in kinds.items()],
+        ignore_conflicts=True)
+
+
+def quantity_kinds_rebuild(*, project_id: int | None = None) -> int:
+    """Re-derive QuantityKind rows from the stored quantities (all projects, or one):
+    for data written without run_execute (imports, the scale benchmark's seed). Returns
+    the number of kinds."""
+    qs = Quantity.objects.filter(value__isnull=False)
+    if project_id is not None:
+        qs = qs.filter(run__project_id=project_id)
+    rows = (qs.order_by().values_list("run__project_id", "run__routine", "run__measurement__technique", "name",
+                                      "assignment", "unit").distinct())
+    kinds = {}
+    for project, routine, technique, name, assignment, unit in rows.iterator(chunk_size=2000):
+        kinds.setdefault((project, routine, name, assignment),
+                         QuantityKind(project_id=project, technique=quantity_kind_technique(routine, technique),
+                                      routine=routine, name=name, assignment=assignment, unit=unit))
+    QuantityKind.objects.bulk_create(list(kinds.values()), ignore_conflicts=True)
+    return len(kinds)
 
 
 def run_fail(*, run_id: int, error: str, attempt: int | None, task_id: str | None = None,
@@ -239,9 +275,10 @@ def result_sha256(result: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(result, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _stored_inputs(run: AnalysisRun) -> list[tuple[str, str]]:
-    """(blob path, name as uploaded) of each of the run's input files."""
-    return [(blob_full_path(f["sha256"]), f["name"]) for f in run.input_files or []]
+def _stored_inputs(run: AnalysisRun) -> list[tuple[engine.Source, str]]:
+    """(local path or opener of the blob, name as uploaded) of each of the run's input
+    files: on object storage the engine streams each blob into the run's temp folder."""
+    return [(blob_input(f["sha256"]), f["name"]) for f in run.input_files or []]
 
 
 def run_refit(*, run: AnalysisRun, user, parameters: dict[str, Any]) -> AnalysisRun:

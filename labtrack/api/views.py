@@ -1,15 +1,16 @@
-"""REST API under /api/v1/: thin viewsets over services (writes) and visibility filters."""
+"""REST API under /api/v1/: thin viewsets over services (writes) and selectors (reads).
+
+Every queryset is limited to the user's projects (`visible_projects`, the same helper the
+pages use), so an object of another project is a 404 in detail and absent from lists,
+filters and exports. Errors are shaped by labtrack.api.errors.
+"""
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ParseError
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
-from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from labtrack.analyses import review
@@ -17,70 +18,131 @@ from labtrack.analyses import services as run_services
 from labtrack.analyses.models import AnalysisRun, Quantity
 from labtrack.analyses.pipeline import Upload, measurement_upload
 from labtrack.analyses.selectors import quantities_of_record
-from labtrack.api.serializers import (BatchSerializer, MeasurementSerializer, QuantitySerializer,
-                                      RunSerializer, SampleSerializer)
-from labtrack.core.errors import Conflict
-from labtrack.measurements.models import Instrument, Measurement
+from labtrack.api import filtersets
+from labtrack.api import serializers as s
+from labtrack.api.errors import PayloadTooLarge
+from labtrack.api.schema import error_response
+from labtrack.api.views_export import QuantityExportMixin
+from labtrack.measurements.models import Measurement, RawFile
 from labtrack.measurements.uploads import upload_refusal
-from labtrack.samples.models import Batch, Sample
+from labtrack.samples.models import Batch, Sample, code_is
 from labtrack.samples.permissions import visible_projects
-from labtrack.samples.services import batch_create
+from labtrack.samples.services import batch_create, batch_update, sample_create, sample_update
 
 
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                   mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Syntheses. Create and change go through labtrack.samples.services (duplicate codes,
+    negative amounts, protocol parameters are 400s; after a result was accepted a change
+    needs a `reason`)."""
 
-
-class ConflictError(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The object changed under you."
-
-
-def _service_call(fn, *args, **kwargs):
-    """Run a service and turn its domain errors into API errors (never a 500): invalid
-    input 400, not allowed 403, a state conflict (already reviewed, superseded) 409."""
-    try:
-        return fn(*args, **kwargs)
-    except ValidationError as exc:
-        raise ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
-    except PermissionDenied as exc:
-        raise ApiPermissionDenied(str(exc)) from None
-    except Conflict as exc:
-        raise ConflictError(str(exc)) from None
-
-
-class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    serializer_class = BatchSerializer
+    queryset = Batch.objects.none()  # the model, for the schema; get_queryset() restricts
+    lookup_value_regex = "[^/]+"  # any text reaches the view, which answers 404 in the API\'s shape
+    serializer_class = s.BatchSerializer
+    filterset_class = filtersets.BatchFilterSet
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return Batch.objects.filter(project__in=visible_projects(self.request.user)).select_related("project")
+        return (Batch.objects.filter(project__in=visible_projects(self.request.user))
+                .select_related("project").order_by("-synthesised_at", "code"))
+
+    def get_object(self):
+        # Codes are unique whatever their case (the index is on lower(code)).
+        batch = self.get_queryset().filter(code_is(self.kwargs["code"])).first()
+        if batch is None:
+            from rest_framework.exceptions import NotFound
+
+            raise NotFound(f"No batch {self.kwargs['code']} in your projects.")
+        return batch
+
+    def get_serializer_class(self):
+        return s.BatchUpdateSerializer if self.action == "partial_update" else s.BatchSerializer
 
     def create(self, request, *args, **kwargs):
-        project = get_object_or_404(visible_projects(request.user), pk=request.data.get("project_id"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        batch = _service_call(batch_create, user=request.user, project=project, code=data.pop("code"), **data)
-        return Response(self.get_serializer(batch).data, status=status.HTTP_201_CREATED)
+        project = data.pop("project")
+        batch = batch_create(user=request.user, project=project, code=data.pop("code"), **data)
+        return Response(s.BatchSerializer(batch, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        batch = self.get_object()
+        serializer = self.get_serializer(batch, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        batch = batch_update(user=request.user, batch=batch, reason=data.pop("reason", ""), **data)
+        return Response(s.BatchSerializer(batch, context=self.get_serializer_context()).data)
+
+    def update(self, request, *args, **kwargs):  # PUT is not offered (http_method_names)
+        return self.partial_update(request, *args, **kwargs)
 
 
-class SampleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = SampleSerializer
+class SampleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Aliquots of batches, with lineage (`parent`) and the age clock (`ageing_started_at`)."""
+
+    queryset = Sample.objects.none()  # the model, for the schema; get_queryset() restricts
+    lookup_value_regex = "[^/]+"  # any text reaches the view, which answers 404 in the API\'s shape
+    serializer_class = s.SampleSerializer
+    filterset_class = filtersets.SampleFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return Sample.objects.filter(batch__project__in=visible_projects(self.request.user)).select_related("batch", "parent")
+        return (Sample.objects.filter(batch__project__in=visible_projects(self.request.user))
+                .select_related("batch", "parent").order_by("batch__code", "prepared_at", "code"))
+
+    def get_serializer_class(self):
+        return s.SampleUpdateSerializer if self.action == "partial_update" else s.SampleSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        sample = sample_create(user=request.user, batch=data.pop("batch"), code=data.pop("code"),
+                               form=data.pop("form"), **data)
+        return Response(s.SampleSerializer(sample, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        sample = self.get_object()
+        serializer = self.get_serializer(sample, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        sample = sample_update(user=request.user, sample=sample, reason=data.pop("reason", ""), **data)
+        return Response(s.SampleSerializer(sample, context=self.get_serializer_context()).data)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
 
 
+@extend_schema_view(
+    create=extend_schema(request={"multipart/form-data": s.MeasurementUploadSerializer},
+                         responses={201: s.MeasurementSerializer, 413: error_response(413)}),
+    analyse=extend_schema(request=s.RunRequestSerializer, responses={201: s.RunSerializer}),
+)
 class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = MeasurementSerializer
+    """Measurements of samples with their raw files. POST uploads files (or a zipped
+    TopSpin folder) and queues the default analyses of each file."""
+
+    queryset = Measurement.objects.none()  # the model, for the schema; get_queryset() restricts
+    lookup_value_regex = "[^/]+"  # any text reaches the view, which answers 404 in the API\'s shape
+    serializer_class = s.MeasurementSerializer
+    filterset_class = filtersets.MeasurementFilterSet
 
     def get_queryset(self):
         return (Measurement.objects.filter(sample__batch__project__in=visible_projects(self.request.user))
-                .select_related("sample__batch").prefetch_related("raw_files"))
+                .select_related("sample__batch")
+                .prefetch_related(Prefetch("raw_files", queryset=RawFile.objects.order_by("uploaded_at", "id")))
+                .order_by("-measured_at", "-id"))
+
+    def get_parsers(self):
+        if getattr(self, "action", None) == "create" or self.request is None:
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
 
     def create(self, request, *args, **kwargs):
         """multipart: sample (code), technique, files (one or more), optional instrument (id), label, notes,
@@ -89,93 +151,88 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = request.data  # parses the body: the upload handler may refuse it
         if upload_refusal(request):
             raise PayloadTooLarge(upload_refusal(request))
-        sample = get_object_or_404(Sample.objects.filter(batch__project__in=visible_projects(request.user)),
-                                   code=data.get("sample"))
-        files = request.FILES.getlist("files")
-        if not files:
-            raise ParseError("Attach at least one file in the 'files' field.")
-        instrument = None
-        if request.data.get("instrument"):
-            instrument = get_object_or_404(Instrument, pk=request.data["instrument"])
-        measured_at = None
-        if request.data.get("measured_at"):
-            measured_at = parse_datetime(str(request.data["measured_at"]))
-            if measured_at is None:
-                raise ApiValidationError({"measured_at": "Give an ISO 8601 date and time, e.g. 2026-05-04T10:00Z."})
-            if measured_at.tzinfo is None:
-                measured_at = timezone.make_aware(measured_at)
-        measurement = _service_call(
-            measurement_upload, user=request.user, sample=sample, technique=request.data.get("technique", ""),
-            uploads=[Upload(f.name, f) for f in files], instrument=instrument, measured_at=measured_at,
-            label=request.data.get("label", ""), notes=request.data.get("notes", ""),
-            age_confirmation_reason=str(request.data.get("age_confirmation_reason", "")))
-        return Response(self.get_serializer(measurement).data, status=status.HTTP_201_CREATED)
+        upload = s.MeasurementUploadSerializer(data=data)
+        upload.is_valid(raise_exception=True)
+        fields = upload.validated_data
+        sample = (Sample.objects.filter(batch__project__in=visible_projects(request.user))
+                  .filter(code_is(fields["sample"])).select_related("batch__project").first())
+        if sample is None:
+            from rest_framework.exceptions import ValidationError
 
+            raise ValidationError({"sample": [f"No sample {fields['sample']} in your projects."]})
+        measurement = measurement_upload(
+            user=request.user, sample=sample, technique=fields["technique"],
+            uploads=[Upload(f.name, f) for f in fields["files"]], instrument=fields.get("instrument"),
+            measured_at=fields.get("measured_at"), label=fields.get("label", ""), notes=fields.get("notes", ""),
+            age_confirmation_reason=fields.get("age_confirmation_reason", ""))
+        measurement = self.get_queryset().get(pk=measurement.pk)
+        return Response(self.get_serializer(measurement).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
     def analyse(self, request, pk=None):
         """Request any routine on this measurement: {"routine": ..., "parameters": {...}}."""
         measurement = self.get_object()
-        params = request.data.get("parameters") or {}
-        if not isinstance(params, dict):
-            raise ApiValidationError({"parameters": "Give parameters as a JSON object."})
-        run = _service_call(run_services.run_request, user=request.user, measurement=measurement,
-                            routine=request.data.get("routine", ""), parameters=params)
-        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+        body = s.RunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = run_services.run_request(user=request.user, measurement=measurement,
+                                       routine=body.validated_data["routine"],
+                                       parameters=body.validated_data["parameters"])
+        return Response(s.RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    review=extend_schema(request=s.ReviewSerializer, responses={200: s.RunSerializer}),
+    refit=extend_schema(request=s.RefitSerializer, responses={201: s.RunSerializer}),
+)
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = RunSerializer
+    """Analysis runs: status and progress (poll `is_finished`), parameters, result and
+    quantities; review (accept / reject / retract, labtrack.analyses.review) and re-fit."""
+
+    queryset = AnalysisRun.objects.none()  # the model, for the schema; get_queryset() restricts
+    lookup_value_regex = "[^/]+"  # any text reaches the view, which answers 404 in the API\'s shape
+    serializer_class = s.RunSerializer
+    filterset_class = filtersets.RunFilterSet
 
     def get_queryset(self):
-        runs = (AnalysisRun.objects.visible_to(self.request.user).defer("figure_png", "figure_svg", "curves")
-                .select_related("batch").prefetch_related("quantities"))
-        for field in ("routine", "status", "review_state"):
-            if self.request.query_params.get(field):
-                runs = runs.filter(**{field: self.request.query_params[field]})
-        if self.request.query_params.get("current") in ("1", "true"):
-            runs = runs.current()
-        if self.request.query_params.get("of_record") in ("1", "true"):
-            runs = runs.of_record()
-        return runs
+        return (AnalysisRun.objects.visible_to(self.request.user).defer("figure_png", "figure_svg", "curves")
+                .select_related("batch")
+                .prefetch_related(Prefetch("quantities", queryset=Quantity.objects.order_by("component_label", "id")))
+                .order_by("-queued_at", "-id"))
 
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         """{"decision": "accept" | "reject" | "retract", "reason": "..."}; a superseded or
         already-reviewed run answers 409."""
         run = self.get_object()
-        decision = request.data.get("decision")
-        reason = str(request.data.get("reason", "") or "")
+        body = s.ReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decision, reason = body.validated_data["decision"], body.validated_data["reason"]
         if decision == "retract":
-            run, _ = _service_call(review.run_retract, run=run, user=request.user, reason=reason)
-        elif decision in ("accept", "reject"):
-            run = _service_call(review.run_review, run=run, reviewer=request.user,
-                                accept=decision == "accept", reason=reason)
+            run, _ = review.run_retract(run=run, user=request.user, reason=reason)
         else:
-            raise ApiValidationError({"decision": "Say 'accept', 'reject' or 'retract'."})
-        return Response(self.get_serializer(run).data)
+            run = review.run_review(run=run, reviewer=request.user, accept=decision == "accept", reason=reason)
+        return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data)
 
     @action(detail=True, methods=["post"])
     def refit(self, request, pk=None):
+        """A new run of the same routine and files with changed parameters (the old one is kept)."""
         run = self.get_object()
-        params = request.data.get("parameters") or {}
-        if not isinstance(params, dict):
-            raise ApiValidationError({"parameters": "Give parameters as a JSON object."})
-        new_run = _service_call(run_services.run_refit, run=run, user=request.user, parameters=params)
+        body = s.RefitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        new_run = run_services.run_refit(run=run, user=request.user, parameters=body.validated_data["parameters"])
         return Response(self.get_serializer(new_run).data, status=status.HTTP_201_CREATED)
 
 
-class QuantityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Cross-batch queries of current numbers, with provenance:
-    ?name=mean_diameter_nm&technique=saxs&sample=NC8.3-P&assignment=core&accepted=1
-    (`accepted=1`: results of record only; otherwise unreviewed candidates too, flagged
-    by `of_record`)."""
+class QuantityViewSet(QuantityExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Results of record across batches, with provenance, from
+    `labtrack.analyses.selectors.quantities_of_record` (the same numbers as the batch page,
+    trends and /results.csv): ?name=mean_diameter_nm&technique=saxs&age_max_days=30.
+    `accepted=false` adds the unreviewed candidates (flagged by `of_record`)."""
 
-    serializer_class = QuantitySerializer
+    queryset = Quantity.objects.none()  # the model, for the schema; get_queryset() restricts
+    lookup_value_regex = "[^/]+"  # any text reaches the view, which answers 404 in the API\'s shape
+    serializer_class = s.QuantitySerializer
+    filterset_class = filtersets.QuantityFilterSet
 
     def get_queryset(self):
-        params = self.request.query_params
-        filters = {key: params[key] for key in ("name", "assignment", "technique", "routine", "batch", "sample")
-                   if params.get(key)}
-        return quantities_of_record(user=self.request.user, accepted_only=params.get("accepted") in ("1", "true"),
-                                    **filters)
+        return quantities_of_record(user=self.request.user)

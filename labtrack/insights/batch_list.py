@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Iterator
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from labtrack.analyses.models import AnalysisRun
+from labtrack.insights.search import parse_query
 from labtrack.measurements.models import Measurement
 from labtrack.samples.models import Batch, Sample
 from labtrack.samples.permissions import visible_projects
@@ -69,9 +70,10 @@ def batch_list(*, user, filters: BatchFilters) -> QuerySet:
     f = filters
     if f.project_id:
         qs = qs.filter(project_id=f.project_id)
-    if f.q.strip():
-        for word in f.q.split():
-            qs = qs.filter(Q(code__icontains=word) | Q(notes__icontains=word))
+    # At most MAX_TERMS words of the first MAX_QUERY_CHARS characters (a pasted page of
+    # text once made this quadratic); the full search is labtrack.insights.search.
+    for word in parse_query(f.q).terms:
+        qs = qs.filter(Q(code__icontains=word) | Q(notes__icontains=word))
     if f.date_from:
         qs = qs.filter(synthesised_at__gte=_aware(f.date_from))
     if f.date_to:
@@ -99,7 +101,9 @@ def batch_list(*, user, filters: BatchFilters) -> QuerySet:
     # Counts are computed for the shown page only (batch_counts); a count is annotated on
     # every row only when the list is sorted by it.
     if f.sort.lstrip("-") == "measurements":
-        qs = qs.annotate(n_measurements=_count(Measurement.objects.filter(sample__batch=OuterRef("pk")), "sample__batch"))
+        # One grouped join over the measurements (hash aggregate), not a correlated
+        # COUNT per batch (10,000 index probes at 10k batches).
+        qs = qs.annotate(n_measurements=Count("samples__measurements"))
     elif f.sort.lstrip("-") == "pending":
         qs = qs.annotate(n_pending=_count(pending, "batch"))
 
@@ -153,13 +157,33 @@ def batch_techniques(batch_ids: list[int]) -> dict[int, list[str]]:
     return {pk: sorted(t) for pk, t in out.items()}
 
 
+CSV_CHUNK = 500
+
+
+def batch_csv_rows_streamed(qs: QuerySet) -> Iterator[list[Any]]:
+    """Rows for the CSV export of a `batch_list` queryset (header first), in its order,
+    CSV_CHUNK batches at a time: the counts of each chunk in a few grouped queries (IN
+    lists of 500 ids, never 10,000), so memory stays flat however many batches match."""
+    yield CSV_HEADER
+    chunk: list[Batch] = []
+    for batch in qs.iterator(chunk_size=CSV_CHUNK):
+        chunk.append(batch)
+        if len(chunk) == CSV_CHUNK:
+            yield from batch_csv_rows(attach_page_data(chunk))[1:]
+            chunk = []
+    if chunk:
+        yield from batch_csv_rows(attach_page_data(chunk))[1:]
+
+
+CSV_HEADER = ["code", "project", "synthesised_at", "protocol", "status", "opa_concentration_molar",
+              "reaction_duration_s", "temperature_c", "n_samples", "n_measurements", "techniques",
+              "n_runs_pending_review", "n_runs_accepted", "notes"]
+
+
 def batch_csv_rows(batches: list[Batch]) -> list[list[Any]]:
     """Rows for the CSV export (header first), in the list's order; `batches` went
     through attach_page_data."""
-    header = ["code", "project", "synthesised_at", "protocol", "status", "opa_concentration_molar",
-              "reaction_duration_s", "temperature_c", "n_samples", "n_measurements", "techniques",
-              "n_runs_pending_review", "n_runs_accepted", "notes"]
-    rows: list[list[Any]] = [header]
+    rows: list[list[Any]] = [CSV_HEADER]
     for b in batches:
         rows.append([b.code, b.project.name, b.synthesised_at.isoformat(), str(b.protocol or ""), b.status,
                      b.opa_concentration_molar, b.reaction_duration_s, b.temperature_c, b.n_samples,

@@ -78,12 +78,25 @@ def stage_uploads(uploads: Iterable[Upload], folder: str) -> list[StagedFile]:
     return staged
 
 
+def _mismatch_text(name: str, kind: str, file_format: str, technique: str) -> str:
+    return f"{name} is {kind} data ({file_format}), not {Technique(technique).label}."
+
+
 def check_technique(staged: list[StagedFile], technique: str) -> None:
     """Refuse files of another technique (a PL spectrum on an NMR measurement)."""
-    wrong = {s.name: f"{s.name} is {s.info.kind} data ({s.info.format}), not {Technique(technique).label}."
+    wrong = {s.name: _mismatch_text(s.name, s.info.kind, s.info.format, technique)
              for s in staged if s.technique != technique}
     if wrong:
         raise ValidationError(wrong)
+
+
+def mark_technique_mismatches(detected: list[dict[str, Any]], technique: str) -> list[dict[str, Any]]:
+    """The preview's version of `check_technique`: each described file gets `mismatch`,
+    the message Save would refuse it with ("" when it fits, or no technique is chosen)."""
+    for d in detected:
+        wrong = bool(technique) and d["technique"] != technique
+        d["mismatch"] = _mismatch_text(d["name"], d["kind"], d["format"], technique) if wrong else ""
+    return detected
 
 
 def technique_of_files(detected: list[dict[str, Any]]) -> tuple[str, str]:

@@ -15,7 +15,8 @@ from django.utils.dateparse import parse_datetime
 from labtrack.core.edits import locked_update
 from labtrack.core.roles import Action
 from labtrack.measurements.blobs import blob_store, blob_verify
-from labtrack.measurements.ingest import StagedFile, Upload, check_technique, describe, stage_uploads
+from labtrack.measurements.ingest import (StagedFile, Upload, check_technique, describe, mark_technique_mismatches,
+                                         stage_uploads)
 from labtrack.measurements.models import Instrument, Measurement, RawFile, Technique
 from labtrack.samples.models import Sample
 from labtrack.samples.permissions import can, require
@@ -26,11 +27,14 @@ __all__ = ["Upload", "detect_uploads", "instrument_create", "check_sample_age", 
            "raw_file_verify"]
 
 
-def detect_uploads(*, uploads: list[Upload]) -> list[dict[str, Any]]:
-    """What each file is, before anything is saved (the upload form's preview).
+def detect_uploads(*, uploads: list[Upload], technique: str = "") -> list[dict[str, Any]]:
+    """What each file is, before anything is saved (the upload form's preview); with the
+    chosen `technique`, each file says whether Save would refuse it (`mismatch`).
     Raises ValidationError naming each unreadable file."""
+    if technique and technique not in Technique.values:
+        technique = ""
     with tempfile.TemporaryDirectory(prefix="labtrack-upload-") as folder:
-        return describe(stage_uploads(uploads, folder))
+        return mark_technique_mismatches(describe(stage_uploads(uploads, folder)), technique)
 
 
 def measurement_create(

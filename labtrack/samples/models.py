@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Value
-from django.db.models.functions import Lower
+from django.db.models import ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -93,7 +93,8 @@ class Batch(models.Model):
     drying = models.CharField(max_length=200, blank=True, help_text="e.g. air, 15 min")
     notes = models.TextField(blank=True)
     extra_parameters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.COMPLETE)
+    # A batch is recorded while (or before) it is made; "complete" is said, not assumed.
+    status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.IN_PROGRESS)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     history = audited()
@@ -173,3 +174,11 @@ class Sample(models.Model):
     def age_days(self, at=None) -> float:
         at = at or timezone.now()
         return (at - self.age_started_at).total_seconds() / 86400.0
+
+
+def sample_age_expression(sample: str, at: str) -> ExpressionWrapper:
+    """The same age as `Sample.age_days(at)`, as a database expression (a duration), for
+    filtering by age in SQL: field `at` minus the sample's ageing start, else its
+    preparation. `sample` is the lookup path to the sample, e.g. "run__measurement__sample"."""
+    return ExpressionWrapper(F(at) - Coalesce(F(f"{sample}__ageing_started_at"), F(f"{sample}__prepared_at")),
+                             output_field=models.DurationField())

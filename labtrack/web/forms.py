@@ -39,6 +39,36 @@ BATCH_FORM_FIELDS = (
 )
 
 
+def _schema_key_text(name: str, spec: dict) -> str:
+    kind = spec.get("type", "any")
+    if "enum" in spec:
+        kind = " or ".join(json.dumps(v) for v in spec["enum"])
+    return f"{name} ({kind})"
+
+
+def _example_value(spec: dict) -> Any:
+    if "enum" in spec and spec["enum"]:
+        return spec["enum"][0]
+    return {"number": 800, "integer": 3, "boolean": True, "string": "text"}.get(spec.get("type"), 1)
+
+
+def extra_parameters_help(protocols) -> str:
+    """The keys each protocol's schema allows, and an example the first one accepts (the
+    example is built from the schema, so it cannot suggest a key the schema rejects)."""
+    listed, example = [], ""
+    for protocol in protocols:
+        properties = (protocol.parameter_schema or {}).get("properties") or {}
+        if not properties:
+            continue
+        listed.append(f"{protocol}: " + ", ".join(_schema_key_text(k, v) for k, v in properties.items()))
+        if not example:
+            key, spec = next(iter(properties.items()))
+            example = json.dumps({key: _example_value(spec)})
+    if not listed:
+        return "JSON object; no protocol defines extra parameters yet, so leave it empty."
+    return f"JSON object with keys the protocol allows, e.g. {example}. Allowed keys — " + "; ".join(listed) + "."
+
+
 class BatchForm(forms.ModelForm):
     """New or edited batch. `projects` (create only) are those the user may edit in."""
 
@@ -52,7 +82,6 @@ class BatchForm(forms.ModelForm):
         fields = BATCH_FORM_FIELDS
         widgets = {"washing_notes": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 3}),
                    "extra_parameters": forms.Textarea(attrs={"rows": 2})}
-        help_texts = {"extra_parameters": 'JSON object defined by the protocol, e.g. {"stir_rpm": 800}'}
 
     def __init__(self, *args, projects: list[dict] | None = None, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +92,7 @@ class BatchForm(forms.ModelForm):
             self.fields["project"].choices = [(p["id"], p["name"]) for p in projects or []]
         self.fields["protocol"].queryset = SynthesisProtocol.objects.all()
         self.fields["extra_parameters"].required = False
+        self.fields["extra_parameters"].help_text = extra_parameters_help(SynthesisProtocol.objects.all())
         for name in ("opa_concentration_molar", "reaction_duration_s", "cs_octanoate_volume_ul",
                      "pbbr2_solution_volume_ml", "ddab_solution_volume_ul", "quench_time_s"):
             self.fields[name].widget.attrs.update({"min": "0", "step": "any", "inputmode": "decimal"})
@@ -175,8 +205,9 @@ class RefitForm(forms.Form):
             type_name = spec.get("type", "str")
             default = spec.get("default")
             label = name.replace("_", " ")
-            help_text = f"{type_name}; default {_as_text(default, type_name) or 'none'}"
-            if type_name == "json":
+            meaning = spec.get("help") or ""
+            help_text = f"{meaning} ({type_name}; default {_as_text(default, type_name) or 'none'})".strip()
+            if type_name == "json" and not meaning:
                 help_text += ' (JSON, e.g. [400, -100] or {"Cs1": 17.1})'
             initial = _as_text(current.get(name, default), type_name)
             if type_name == "bool":
@@ -205,8 +236,9 @@ REVIEW_FILTERS = [("", "Any"), ("pending", "Has runs awaiting review"), ("accept
 
 
 class BatchFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search code and notes",
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. NC8 or 'aged'"}))
+    q = forms.CharField(required=False, label="Batch code or notes contain",
+                        help_text="To find samples, files, storage places or protocols too, use Search.",
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. NC8 or washed"}))
     date_from = forms.DateField(required=False, label="Synthesised from", widget=DateInput())
     date_to = forms.DateField(required=False, label="to", widget=DateInput())
     opa_min = forms.FloatField(required=False, label="OPA min (M)", min_value=0,

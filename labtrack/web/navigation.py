@@ -30,6 +30,7 @@ def navigation_for(request) -> dict:
         items.append({"label": "Review queue", "url": reverse("review_queue"), "key": "review"})
     items.append({"label": "Trends", "url": reverse("trends"), "key": "trends"})
     items.append({"label": "Ageing", "url": reverse("study_list"), "key": "ageing"})
+    items.append({"label": "Drop folders", "url": reverse("dropfolder_list"), "key": "dropfolders"})
     return {"nav": {
         "items": items,
         "projects": memberships_for(user),

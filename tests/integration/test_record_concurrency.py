@@ -91,4 +91,4 @@ def test_twenty_concurrent_creations_of_one_batch_code_give_one_201_and_nineteen
     assert codes == [201] + [400] * (N - 1), codes
     for r in responses:
         if r.status_code == 400:
-            assert "already exists" in r.json()["code"][0]
+            assert "already exists" in r.json()["errors"]["code"][0]

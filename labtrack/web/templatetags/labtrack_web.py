@@ -2,69 +2,40 @@
 from __future__ import annotations
 
 import json
-import math
 
 from django import template
 from django.utils import timezone
 
+from labtrack.analyses import batch_page, presentation
 from labtrack.core.naturalsort import natural_key
+from labtrack.core.numbers import number_text, with_unit_text
 
 register = template.Library()
 
 
-def _decimals_for(stderr: float) -> int:
-    """Decimals that keep two significant figures of the uncertainty."""
-    if stderr <= 0 or not math.isfinite(stderr):
-        return 3
-    return max(0, 1 - int(math.floor(math.log10(stderr))))
-
-
-def number_text(value, stderr=None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    if stderr is not None and isinstance(stderr, (int, float)) and math.isfinite(stderr) and stderr > 0:
-        d = min(_decimals_for(stderr), 8)
-        return f"{value:.{d}f} ± {stderr:.{d}f}"
-    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-        return f"{value:.3g}"
-    return f"{value:.4g}"
+@register.filter
+def quantity_text(q) -> str:
+    """'8.37 ± 0.09 nm', '20.1 ± 0.3 ms', 'no' for a Quantity, read with its routine's
+    declared kind (labtrack.analyses.presentation)."""
+    return presentation.quantity_text(q)
 
 
 @register.filter
-def quantity_text(q) -> str:
-    """'8.37 ± 0.09 nm' for a Quantity (value_json shown as text for non-numbers)."""
-    if q.value is None and q.value_json is not None:
-        v = q.value_json
-        if isinstance(v, list):
-            text = "; ".join(_item_text(item) for item in v) if v else "none"
-        else:
-            text = _item_text(v)
-    else:
-        text = number_text(q.value, q.stderr)
-    return f"{text} {q.unit}".strip() if q.unit and text != "—" else text
+def quantity_label(q) -> str:
+    """'c2 (bulk) Integral', 'T1', 'Size is a lower bound' for a Quantity."""
+    return presentation.quantity_label(q)
 
 
-def _item_text(item) -> str:
-    """One element of a list-valued quantity, e.g. an XRD marker '(102) 24.18° 4.5%'."""
-    if not isinstance(item, dict):
-        return str(item)
-    units = {"two_theta_deg": "°", "relative_intensity_percent": "%"}
-    parts = []
-    for key, value in item.items():
-        shown = number_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-        parts.append(f"{shown}{units.get(key, '')}")
-    return " ".join(parts)
+@register.filter
+def name_label(q) -> str:
+    """'Integral' for a Quantity, without its component (for a row already naming it)."""
+    return presentation.quantity_label(q, with_component=False)
 
 
 @register.simple_tag
 def measured(value, stderr=None, unit: str = "") -> str:
     """'0.39 ± 0.02 %': value and error at the error's precision, then the unit."""
-    text = number_text(value, stderr)
-    return f"{text} {unit}".strip() if unit and text != "—" else text
+    return with_unit_text(number_text(value, stderr), unit)
 
 
 @register.filter
@@ -77,7 +48,7 @@ def with_unit(value, unit: str) -> str:
     """'0.05 M', or '—' alone when there is no value."""
     if value is None or value == "":
         return "—"
-    return f"{number_text(value)} {unit}"
+    return with_unit_text(number_text(value), unit)
 
 
 @register.filter
@@ -179,3 +150,27 @@ def status_class(status: str) -> str:
 def get_item(mapping, key):
     """mapping[key], or "" when absent (templates cannot index a dict by a variable)."""
     return (mapping or {}).get(key, "")
+
+
+@register.filter
+def headline_quantities(run, limit: int = 8) -> list:
+    """A run card's numbers: the routine's headline quantities (labtrack.analyses.batch_page)."""
+    return batch_page.card_quantities(run, limit)
+
+
+@register.filter
+def routine_title(routine: str) -> str:
+    """'NMR deconvolution' for 'nmr.deconvolve' (declared next to the routine)."""
+    return presentation.routine_title(routine)
+
+
+@register.filter
+def components_wide(quantities):
+    """Per-component quantities as a wide table (presentation.components_wide)."""
+    return presentation.components_wide(list(quantities))
+
+
+@register.filter
+def card_parts(run):
+    """Top-level headline quantities and a per-component table (batch_page.card_parts)."""
+    return batch_page.card_parts(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from labtrack.core.naturalsort import natural_key
 from labtrack.ageing.selectors import QuantitySeries
 
 DAYS_PER_MONTH = 365.25 / 12.0
@@ -84,7 +85,7 @@ def spectra_figure(spectra: list[dict], sample_code: str, fmt: str = "svg") -> b
         ax.plot(c["ppm"], [offset + v / scale for v in data], color="#222", lw=0.7)
         ax.plot(c["ppm"], [offset + v / scale for v in c.get("fit", data)], color="#555", lw=0.9, ls="--")
         base = c.get("fit_baseline") or [0.0] * len(data)
-        for label, assignment in sorted(spectrum["assignments"].items()):
+        for label, assignment in sorted(spectrum["assignments"].items(), key=lambda kv: natural_key(kv[0])):
             if label not in c:
                 continue
             ax.fill_between(c["ppm"], [offset + b / scale for b in base], [offset + v / scale for v in c[label]],
@@ -113,7 +114,8 @@ def spectra_csv(spectra: list[dict]) -> str:
     writer.writerow(["spectrum", "run", "age_days", "curve", "ppm", "intensity"])
     for s in spectra:
         c = s["curves"]
-        names = [("data", "data"), ("fit", "fit")] + [(label, f"{label} {a}") for label, a in sorted(s["assignments"].items())]
+        names = [("data", "data"), ("fit", "fit")] + [(label, f"{label} {a}") for label, a in
+                                                     sorted(s["assignments"].items(), key=lambda kv: natural_key(kv[0]))]
         for key, name in names:
             for ppm, value in zip(c.get("ppm", []), c.get(key, [])):
                 writer.writerow([s["label"], s["run_id"], round(s["age_days"], 3), name, ppm, value])

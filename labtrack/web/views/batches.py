@@ -8,7 +8,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from labtrack.analyses import batch_page
 from labtrack.analyses import selectors as run_selectors
+from labtrack.exchange import selectors as exchange_selectors
 from labtrack.insights import batch_list as listing
 from labtrack.samples.memberships import user_can as can
 from labtrack.core.roles import Action
@@ -58,7 +60,7 @@ def batch_list_csv(request):
     """The filtered list (every page) as CSV."""
     _, filters, _ = _filtered(request)
     qs = listing.batch_list(user=request.user, filters=filters)
-    rows = listing.batch_csv_rows(listing.attach_page_data(list(qs)))
+    rows = listing.batch_csv_rows_streamed(qs)
     writer = csv_safe.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="batches.csv"'
@@ -74,7 +76,6 @@ def batch_detail(request, code: str):
     latest = run_selectors.latest_runs_by_measurement(runs)
     for m in measurements:
         m.latest_runs = latest.get(m.pk, [])
-    key_results = run_selectors.key_results(batch=batch, runs=runs)
     by_sample: dict[int, int] = {}
     for m in measurements:
         by_sample[m.sample_id] = by_sample.get(m.sample_id, 0) + 1
@@ -84,12 +85,20 @@ def batch_detail(request, code: str):
         "batch": batch,
         "samples": samples,
         "groups": measurement_selectors.group_by_technique(measurements),
-        "key_results": [k for k in key_results if k.run],
-        "key_missing": [k.label for k in key_results if not k.run],
+        "key_table": batch_page.key_results_table(run_selectors.key_results(batch=batch, runs=runs)),
         "derived_runs": run_selectors.derived_runs(runs),
         "can_edit": can(request.user, batch.project, Action.EDIT_SAMPLES),
         "can_review": can(request.user, batch.project, Action.REVIEW),
+        "n_eln_attachments": exchange_selectors.unassigned_attachment_count(batch=batch),
     })
+
+
+@page
+def batch_key_results(request, code: str):
+    """The key-results table alone, for the batch page to refresh when a run finishes."""
+    batch = selectors.batch_get(user=request.user, code=code)
+    table = batch_page.key_results_table(run_selectors.key_results(batch=batch))
+    return render(request, "includes/key_results_table.html", {"batch": batch, "key_table": table})
 
 
 @page

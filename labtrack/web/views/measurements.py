@@ -14,7 +14,7 @@ from labtrack.analyses.pipeline import measurement_upload
 from labtrack.core.roles import Action
 from labtrack.measurements import selectors as measurement_selectors
 from labtrack.measurements import services
-from labtrack.measurements.blobs import blob_full_path
+from labtrack.measurements.blobs import blob_open
 from labtrack.measurements.ingest import Upload, technique_of_files
 from labtrack.measurements.services import measurement_update
 from labtrack.measurements.uploads import upload_refusal
@@ -70,7 +70,8 @@ def measurement_create(request, code: str):
             context["other_errors"].append("Attach at least one raw file (drop them on the box or choose them).")
         elif request.POST.get("action") == "detect":
             try:
-                context["detected"] = services.detect_uploads(uploads=uploads)
+                context["detected"] = services.detect_uploads(uploads=uploads,
+                                                              technique=request.POST.get("technique", ""))
             except ValidationError as exc:
                 context["file_errors"], context["other_errors"] = _split_errors(exc, names)
         elif form.is_valid():
@@ -111,14 +112,17 @@ def measurement_detect(request, code: str):
         return JsonResponse({"files": [], "errors": {"": [upload_refusal(request)]}}, status=413)
     if not uploads:
         return JsonResponse({"files": [], "errors": {"": ["No files were sent."]}}, status=400)
+    chosen = request.POST.get("technique", "")
     try:
-        detected = services.detect_uploads(uploads=uploads)
+        detected = services.detect_uploads(uploads=uploads, technique=chosen)
     except ValidationError as exc:
         per_file, other = _split_errors(exc, {os.path.basename(u.name) for u in uploads})
         if other:
             per_file[""] = other
         return JsonResponse({"files": [], "errors": per_file}, status=400)
     technique, problem = technique_of_files(detected)
+    if any(d["mismatch"] for d in detected):
+        problem = "Some files do not belong to the chosen technique; Save would refuse them."
     return JsonResponse({"files": detected, "technique": technique, "problem": problem, "errors": {}})
 
 
@@ -155,11 +159,17 @@ def measurement_edit(request, pk: int):
 def raw_file_download(request, pk: int):
     """The exact stored bytes under their original name; the checksum in a header."""
     raw = measurement_selectors.raw_file_get(user=request.user, pk=pk)
-    path = blob_full_path(raw.sha256)
-    if not os.path.exists(path):
-        raise Http404(f"The stored bytes of {raw.original_name} are missing; tell the administrator.")
-    response = FileResponse(open(path, "rb"), as_attachment=True, filename=raw.original_name,
+    # Streamed from the storage through Django (also on S3, rather than a presigned
+    # redirect): the permission check above stays the only gate, the bucket stays
+    # private and need not be reachable from browsers, and memory holds one chunk.
+    try:
+        stream = blob_open(raw.sha256)
+    except FileNotFoundError:
+        raise Http404(f"The stored bytes of {raw.original_name} are missing; tell the administrator.") from None
+    response = FileResponse(stream, as_attachment=True, filename=raw.original_name,
                             content_type="application/octet-stream")
+    if not response.has_header("Content-Length") and getattr(stream, "content_length", None) is not None:
+        response["Content-Length"] = str(stream.content_length)  # the object's size, as the storage says
     response["X-Checksum-SHA256"] = raw.sha256
     return response
 

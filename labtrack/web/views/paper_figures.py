@@ -22,9 +22,9 @@ TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 def _series(user, key: str, batches: set[str]) -> dict[str, list[Point]]:
     """{series label: points}: per component assignment of t1_s, or per *_pb ratio name."""
     if key == "t1-vs-diameter":
-        wanted = sorted({(name, a) for _, name, a in quantity_choices(user=user) if name == "t1_s" and a})
+        wanted = sorted({(c.name, c.assignment) for c in quantity_choices(user=user) if c.name == "t1_s" and c.assignment})
     else:
-        wanted = sorted({(name, "") for _, name, _a in quantity_choices(user=user) if name.endswith("_pb")})
+        wanted = sorted({(c.name, "") for c in quantity_choices(user=user) if c.name.endswith("_pb")})
     out = {}
     for name, assignment in wanted:
         points = [p for p in quantity_points(user=user, name=name, assignment=assignment, x="diameter_nm")

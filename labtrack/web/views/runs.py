@@ -15,11 +15,14 @@ from django.views.decorators.http import require_POST
 from labtrack.analyses import review, selectors, services
 from labtrack.analyses.models import RunStatus
 from labtrack.core.errors import Conflict
+from labtrack.core.naturalsort import natural_key
 from labtrack.core.roles import Action
 from labtrack.measurements.models import Technique
 from labtrack.samples.memberships import user_can as can
 from labtrack.web.forms import RefitForm, ReviewForm
-from labtrack.web.templatetags.labtrack_web import card_quantities, quantity_text
+from labtrack.analyses.batch_page import card_quantities as headline_quantities
+from labtrack.analyses.presentation import quantity_label
+from labtrack.web.templatetags.labtrack_web import quantity_text
 from labtrack.web.views.common import error_text, page, safe_next
 
 
@@ -59,7 +62,7 @@ def run_status(request, pk: int):
     """{status, stage, progress_percent, figure_url (when done), ...} for the progress bars."""
     run = selectors.run_status_get(user=request.user, pk=pk)
     done = run.status == RunStatus.SUCCEEDED
-    top = card_quantities(run) if done else []
+    top = headline_quantities(run) if done else []
     return JsonResponse({
         "id": run.pk,
         "status": run.status,
@@ -70,10 +73,11 @@ def run_status(request, pk: int):
         "finished": run.is_finished,
         "error": run.error,
         "review_state": run.review_state,
+        "review_label": "Result of record" if run.is_of_record else run.get_review_state_display(),
         "figure_url": reverse("run_figure", args=[run.pk]) if done else None,
         "thumbnail_url": reverse("run_thumbnail", args=[run.pk]) if done else None,
         "run_url": reverse("run_detail", args=[run.pk]),
-        "quantities": [{"name": f"{q.component_label} {q.name}".strip(), "text": quantity_text(q)} for q in top],
+        "quantities": [{"name": quantity_label(q), "text": quantity_text(q)} for q in top],
     })
 
 
@@ -162,22 +166,41 @@ def _queue_filters(request) -> selectors.QueueFilters:
     except ValueError:
         page_number = 1
     technique = get.get("technique", "")
+    try:
+        project_id = int(get.get("project", "")) or None
+    except ValueError:
+        project_id = None
+    age = get.get("age", "")
     return selectors.QueueFilters(
         batch=get.get("batch", "").strip()[:64], technique=technique if technique in Technique.values else "",
-        routine=get.get("routine", "").strip()[:64], newest_first=get.get("order") == "newest", page=page_number)
+        routine=get.get("routine", "").strip()[:64], newest_first=get.get("order") == "newest", page=page_number,
+        project_id=project_id, requester=get.get("requester", "").strip()[:150],
+        age=age if age in selectors.QUEUE_AGES else "")
 
 
 @page
 def review_queue(request):
-    """Runs awaiting review, filtered (?batch=, ?technique=, ?routine=, ?order=newest) and paged."""
+    """Runs awaiting review, filtered (?project=, ?batch=, ?technique=, ?routine=,
+    ?requester=, ?age=, ?order=newest) and paged. Keyboard decisions wait a few seconds
+    (labtrack.js) so a stray key can be undone before anything is sent."""
     data = selectors.review_queue(user=request.user, filters=_queue_filters(request))
     query = request.GET.copy()
     query.pop("page", None)
-    batches = sorted({run.batch.code for run in data["runs"]})
+    by_batch: dict[str, list[int]] = {}
+    for run in data["runs"]:
+        by_batch.setdefault(run.batch.code, []).append(run.pk)
+    batches = [(code, by_batch[code]) for code in sorted(by_batch, key=natural_key)]
     return render(request, "web/review_queue.html", {
         **data, "techniques": Technique.choices, "query": query.urlencode(),
         "this_page": request.get_full_path(), "batches_on_page": batches,
+        "ages": [(key, label) for key, (label, _, _) in selectors.QUEUE_AGES.items()],
+        "requesters": selectors.queue_requesters(user=request.user) if data["can_review_anywhere"] else [],
+        "accept_meaning": review.ACCEPT_MEANING, "undo_seconds": QUEUE_UNDO_SECONDS,
     })
+
+
+# How long a keyboard accept/reject waits, undoable, before it is sent.
+QUEUE_UNDO_SECONDS = 5
 
 
 @page

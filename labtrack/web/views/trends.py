@@ -1,76 +1,106 @@
-"""Trends page: one quantity across batches or against sample age, as a figure and a table."""
+"""Trends page: one quantity across batches or against sample age, as a figure (SVG/PNG),
+a table of the first TABLE_ROWS points and every plotted point as CSV."""
 from __future__ import annotations
 
-import io
-
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from labtrack.insights.selectors import X_AXES, Point, quantity_choices, quantity_points
+from labtrack.core import csv_safe
+from labtrack.insights.selectors import X_AXES, default_choice, quantity_choices, quantity_points
 from labtrack.web.views.common import page
+from labtrack.web.views.trends_figure import trend_figure
+
+TABLE_ROWS = 200  # a table of 20,000 rows is 1 MB of HTML nobody reads; the CSV has them all
+CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def _query(request) -> dict:
+def _query(request, choices=None) -> dict:
     # quantity=name|assignment|routine (routine optional: all routines reporting the name)
     name, assignment, routine = (request.GET.get("quantity", "").split("|") + ["", ""])[:3]
+    if not name and "quantity" not in request.GET and choices is not None:
+        chosen = default_choice(choices)  # first open: show data, not a blank form
+        if chosen is not None:
+            name, assignment, routine = chosen.name, chosen.assignment, chosen.routine
     x = request.GET.get("x", "age_days")
+    # Accepted and pending by default (told apart by marker): a lab that has not reviewed
+    # yet still sees its numbers.
     return {"name": name, "assignment": assignment, "routine": routine, "x": x if x in X_AXES else "age_days",
-            "accepted_only": request.GET.get("accepted", "1") == "1"}
+            "accepted_only": request.GET.get("accepted", "0") == "1"}
+
+
+def _params(query: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"quantity": f"{query['name']}|{query['assignment']}|{query['routine']}", "x": query["x"],
+                      "accepted": "1" if query["accepted_only"] else "0"})
+
+
+def _export_query(query: dict) -> str:
+    """The same numbers for the API's export (/api/v1/quantities/export/), without format/shape."""
+    from urllib.parse import urlencode
+
+    params = {"name": query["name"], "assignment": query["assignment"], "routine": query["routine"],
+              "accepted": "true" if query["accepted_only"] else "false"}
+    return urlencode({k: v for k, v in params.items() if v})
 
 
 @page
 def trends(request):
-    query = _query(request)
+    choices = quantity_choices(user=request.user)
+    query = _query(request, choices)
     points = quantity_points(user=request.user, **query) if query["name"] else []
+    groups: dict[str, list] = {}
+    for c in choices:
+        groups.setdefault(c.technique_label, []).append(c)
+    chosen = next((c for c in choices if (c.name, c.assignment, c.routine) == (query["name"], query["assignment"],
+                                                                               query["routine"])), None)
+    negative = [p for p in points if query["x"] == "age_days" and p.x < 0] if points else []
     return render(request, "insights/trends.html", {
-        "choices": quantity_choices(user=request.user), "x_axes": X_AXES, "query": query,
-        "points": points, "figure_query": request.GET.urlencode(),
+        "choice_groups": groups, "chosen": chosen, "x_axes": X_AXES, "query": query,
+        "points": points[:TABLE_ROWS], "n_points": len(points), "n_accepted": sum(p.accepted for p in points), "n_pending": sum(not p.accepted for p in points),
+        "truncated": len(points) > TABLE_ROWS, "table_rows": TABLE_ROWS, "figure_query": _params(query),
+        "export_query": _export_query(query),
         # A negative age is never plotted without comment (issue 11).
-        "negative_ages": [p for p in points if query["x"] == "age_days" and p.x < 0],
+        "negative_ages": negative[:20], "n_negative_ages": len(negative),
     })
 
 
 @page
-def trends_figure(request):
+def trends_figure(request, fmt: str = "svg"):
     query = _query(request)
+    if fmt not in CONTENT_TYPES:
+        fmt = "svg"
     points = quantity_points(user=request.user, **query) if query["name"] else []
-    response = HttpResponse(trend_svg(points, query), content_type="image/svg+xml")
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response = HttpResponse(trend_figure(points, query, fmt), content_type=CONTENT_TYPES[fmt])
+    if fmt == "svg":
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="trend-{query["name"] or "empty"}.{fmt}"'
     return response
 
 
-def trend_svg(points: list[Point], query: dict) -> bytes:
-    """Value ± error against x, one colour and line per batch (an ageing series joins up).
+class _Echo:
+    def write(self, value):
+        return value
 
-    Every label here is user text (batch codes, the quantity asked for in the URL): it is
-    drawn with mathtext off, so `$\\foo$` is shown as typed instead of being parsed, and
-    failing, as a formula (which broke the figure for every batch in it).
-    """
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.5, 4.2))
-    ax = fig.subplots()
-    by_batch: dict[str, list[Point]] = {}
-    several_routines = len({p.routine for p in points}) > 1
-    for p in points:
-        # SAXS and TEM diameters of one batch are different series, never joined.
-        by_batch.setdefault(f"{p.batch} ({p.technique.upper()})" if several_routines else p.batch, []).append(p)
-    for batch, series in by_batch.items():
-        series.sort(key=lambda p: p.x)
-        ax.errorbar([p.x for p in series], [p.value for p in series],
-                    yerr=[p.stderr or 0 for p in series], marker="o", capsize=3, label=batch,
-                    linestyle="-" if len(series) > 1 else "none")
-    label, unit = X_AXES[query["x"]]
-    ax.set_xlabel(f"{label} ({unit})", parse_math=False)
-    y_unit = points[0].unit if points else ""
-    name = query["name"] + (f" [{query['assignment']}]" if query["assignment"] else "")
-    ax.set_ylabel(f"{name} ({y_unit})" if y_unit else name, parse_math=False)
-    if by_batch:
-        for text in ax.legend(fontsize=8, ncol=2).get_texts():
-            text.set_parse_math(False)
-    else:
-        ax.text(0.5, 0.5, "no values to plot", ha="center", va="center", transform=ax.transAxes)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="svg")
-    return buf.getvalue()
+TRENDS_CSV_HEADER = ["batch", "sample", "aged", "technique", "routine", "run", "of_record", "x_axis", "x", "x_stderr",
+                     "name", "assignment", "value", "stderr", "unit"]
+
+
+@page
+def trends_csv(request):
+    """Every plotted point (not only the table's first rows), with its x."""
+    query = _query(request)
+    points = quantity_points(user=request.user, **query) if query["name"] else []
+    writer = csv_safe.writer(_Echo())
+
+    def rows():
+        yield TRENDS_CSV_HEADER
+        for p in points:
+            yield [p.batch, p.sample, p.aged, p.technique, p.routine, p.run_id, p.accepted, query["x"], p.x,
+                   p.x_stderr, query["name"], query["assignment"], p.value, p.stderr, p.unit]
+
+    response = StreamingHttpResponse((writer.writerow(r) for r in rows()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="trend-{query["name"] or "empty"}.csv"'
+    return response

@@ -39,7 +39,7 @@ def test_create_batch_reports_duplicate_code(api, members, project, batch):
     api.force_authenticate(members["chemist"])
     response = api.post("/api/v1/batches/", {"project_id": project.pk, "code": "NC8.3"}, format="json")
     assert response.status_code == 400
-    assert "already exists" in response.json()["code"][0]
+    assert "already exists" in response.json()["errors"]["code"][0]
 
 
 def test_upload_through_api_creates_measurement_and_run(api, members, batch, tmp_path, django_capture_on_commit_callbacks):

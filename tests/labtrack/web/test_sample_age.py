@@ -58,7 +58,7 @@ def test_api_refuses_with_400_and_the_message(members, batch, fresh, nmr_zip):
                                                   "files": [SimpleUploadedFile("cs133.zip", nmr_zip)]},
                         format="multipart")
     assert response.status_code == 400
-    assert "before sample NC8.3-P2 was prepared" in response.json()["measured_at"][0]
+    assert "before sample NC8.3-P2 was prepared" in response.json()["errors"]["measured_at"][0]
 
 
 def test_api_bad_date_is_a_400(members, batch, fresh, saxs_csv_bytes):
@@ -67,7 +67,7 @@ def test_api_bad_date_is_a_400(members, batch, fresh, saxs_csv_bytes):
     response = api.post("/api/v1/measurements/", {"sample": fresh.code, "technique": "saxs", "measured_at": "soon",
                                                   "files": [SimpleUploadedFile("c.csv", saxs_csv_bytes)]},
                         format="multipart")
-    assert response.status_code == 400 and "ISO 8601" in response.json()["measured_at"]
+    assert response.status_code == 400 and "ISO 8601" in response.json()["errors"]["measured_at"][0]
 
 
 def test_manager_confirms_with_a_reason_and_it_is_kept(members, batch, fresh, nmr_zip,

@@ -53,15 +53,23 @@
       }
       var list = box.querySelector("[data-role=quantities]");
       if (list && data.quantities) {
+        var table = box.querySelector("[data-role=component-table]");
+        if (table) table.remove();
         list.innerHTML = "";
         data.quantities.forEach(function (q) {
-          var li = el("li");
-          li.appendChild(el("span", {"class": "q-name"}, q.name));
-          li.appendChild(document.createTextNode(" "));
-          li.appendChild(el("span", {"class": q.text.length > 32 ? "q-value q-long" : "q-value"}, q.text));
-          list.appendChild(li);
+          var row = el("div");
+          row.appendChild(el("dt", {}, q.name));
+          row.appendChild(el("dd", {}, q.text));
+          list.appendChild(row);
         });
       }
+      var review = box.querySelector("[data-role=review]");
+      if (review && data.status === "succeeded") {
+        review.textContent = data.review_label;
+        review.className = "badge review-" + data.review_state;
+        review.hidden = false;
+      }
+      if (data.status === "succeeded") refreshKeyResults();
       if (data.error) {
         var p = el("p", {"class": "run-error", role: "alert"}, data.error);
         (box.querySelector(".run-body") || box).appendChild(p);
@@ -80,6 +88,25 @@
         .catch(function () { delay = Math.min(delay * 2, 15000); setTimeout(tick, delay); });
     }
     setTimeout(tick, 500);
+  }
+
+  /* Batch page: a finished run changes the key results; fetch the table again (once per
+     burst of finishing runs) instead of reloading the page. */
+  var keyResultsTimer = null;
+  function refreshKeyResults() {
+    var section = document.querySelector("[data-key-results-url]");
+    if (!section) return;
+    clearTimeout(keyResultsTimer);
+    keyResultsTimer = setTimeout(function () {
+      fetch(section.getAttribute("data-key-results-url"), {credentials: "same-origin"})
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          section.replaceChildren.apply(section, Array.prototype.slice.call(doc.body.childNodes));
+          section.setAttribute("data-refreshed", String(Date.now()));
+        })
+        .catch(function () { /* the table stays as it was; a reload shows the new values */ });
+    }, 300);
   }
 
   function initPolling() {
@@ -106,7 +133,12 @@
       (data.files || []).forEach(function (f) {
         var tr = el("tr");
         [f.name, f.format, f.kind, f.technique_label, f.routine || "—"].forEach(function (v) { tr.appendChild(el("td", {}, v)); });
-        tr.appendChild(el("td", {"class": "ok-mark"}, "✓ readable"));
+        if (f.mismatch) {
+          tr.className = "bad";
+          tr.appendChild(el("td", {"class": "bad-mark"}, "✗ " + f.mismatch));
+        } else {
+          tr.appendChild(el("td", {"class": "ok-mark"}, "✓ readable"));
+        }
         tbody.appendChild(tr);
       });
       Object.keys(data.errors || {}).forEach(function (name) {
@@ -133,6 +165,7 @@
       if (!input.files.length) { preview.innerHTML = ""; return; }
       var body = new FormData();
       Array.prototype.forEach.call(input.files, function (f) { body.append("files", f, f.name); });
+      if (technique && technique.value) body.append("technique", technique.value);
       preview.innerHTML = "";
       preview.appendChild(el("p", {"class": "muted"}, "Checking " + input.files.length + " file(s)…"));
       fetch(form.getAttribute("data-detect-url"), {
@@ -145,6 +178,7 @@
     }
 
     input.addEventListener("change", detect);
+    if (technique) technique.addEventListener("change", detect);  // a mismatch shows before Save
     ["dragenter", "dragover"].forEach(function (t) {
       zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("dragover"); });
     });
@@ -160,12 +194,18 @@
     });
   }
 
-  /* Review queue: j/k move, a accepts, r rejects (reason first), o opens. */
+  /* Review queue: j/k move, a accepts, r rejects (reason first), o opens. A keyboard
+     decision is not sent at once: the card shows "Accepting … in 5 s — Undo" and u (or the
+     button) cancels it, so one stray key decides nothing. Nothing is sent if the page is
+     left during the wait (the run stays pending). Buttons clicked with the mouse submit
+     at once, as before. */
   function initQueue() {
     var queue = document.querySelector("[data-review-queue]");
     if (!queue) return;
     var items = Array.prototype.slice.call(queue.querySelectorAll("[data-queue-item]"));
+    var waitSeconds = parseInt(queue.getAttribute("data-undo-seconds") || "5", 10);
     var index = -1;
+    var pending = null;  // {item, timer, tick}
     function select(i) {
       if (!items.length) return;
       index = Math.max(0, Math.min(items.length - 1, i));
@@ -173,12 +213,53 @@
       items[index].focus({preventScroll: true});
       items[index].scrollIntoView({block: "nearest"});
     }
+    function undo() {
+      if (!pending) return;
+      clearTimeout(pending.timer);
+      clearInterval(pending.tick);
+      var bar = pending.item.querySelector("[data-undo-bar]");
+      bar.querySelector("[data-undo-text]").textContent = "Undone: nothing was sent.";
+      bar.querySelector("[data-undo]").hidden = true;
+      pending.item.classList.remove("pending-decision");
+      pending.item.focus({preventScroll: true});
+      pending = null;
+    }
+    function decideLater(item, button, verb) {
+      if (pending) undo();
+      var bar = item.querySelector("[data-undo-bar]");
+      var text = bar.querySelector("[data-undo-text]");
+      var left = waitSeconds;
+      var label = item.getAttribute("data-run-label") || "this run";
+      function show() { text.textContent = verb + " " + label + " in " + left + " s"; }
+      show();
+      bar.querySelector("[data-undo]").hidden = false;
+      bar.hidden = false;
+      item.classList.add("pending-decision");
+      pending = {item: item};
+      pending.tick = setInterval(function () { left -= 1; if (left > 0) show(); }, 1000);
+      pending.timer = setTimeout(function () {
+        clearInterval(pending.tick);
+        text.textContent = verb + " " + label + "…";
+        bar.querySelector("[data-undo]").hidden = true;
+        pending = null;
+        var form = button.form;
+        if (form.requestSubmit) form.requestSubmit(button); else button.click();
+      }, waitSeconds * 1000);
+    }
     items.forEach(function (it, n) {
       it.addEventListener("click", function () { if (index !== n) select(n); });
+      var undoButton = it.querySelector("[data-undo]");
+      if (undoButton) undoButton.addEventListener("click", function (e) { e.stopPropagation(); undo(); });
       var reason = it.querySelector("[data-reason]");
       if (reason) {
         reason.addEventListener("keydown", function (e) {
-          if (e.key === "Enter") { e.preventDefault(); it.querySelector("[data-reject]").click(); }
+          if (e.key === "Enter") {
+            e.preventDefault();
+            if (!reason.value.trim()) return;
+            reason.blur();
+            it.focus({preventScroll: true});
+            decideLater(it, it.querySelector("[data-reject]"), "Rejecting");
+          }
           if (e.key === "Escape") { reason.blur(); it.focus(); }
         });
       }
@@ -187,20 +268,30 @@
       var t = e.target;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
-      if (e.key === "j") { e.preventDefault(); select(index + 1); }
+      if (e.key === "u" && pending) { e.preventDefault(); undo(); }
+      else if (e.key === "j") { e.preventDefault(); select(index + 1); }
       else if (e.key === "k") { e.preventDefault(); select(index - 1); }
-      else if (index >= 0 && e.key === "a") { e.preventDefault(); items[index].querySelector("[data-accept]").click(); }
+      else if (index >= 0 && e.key === "a") { e.preventDefault(); decideLater(items[index], items[index].querySelector("[data-accept]"), "Accepting"); }
       else if (index >= 0 && e.key === "r") {
         e.preventDefault();
         var reason = items[index].querySelector("[data-reason]");
-        if (reason.value.trim()) items[index].querySelector("[data-reject]").click(); else reason.focus();
+        if (reason.value.trim()) decideLater(items[index], items[index].querySelector("[data-reject]"), "Rejecting");
+        else reason.focus();
       }
       else if (index >= 0 && e.key === "o") { e.preventDefault(); items[index].querySelector("[data-open]").click(); }
     });
     if (items.length) select(0);
   }
 
+  /* Label sheets: a Print button (no inline handlers under the CSP). */
+  function initPrint() {
+    document.querySelectorAll("[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    initPrint();
     initAutosubmit();
     initPolling();
     initUpload();

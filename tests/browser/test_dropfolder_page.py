@@ -1,0 +1,46 @@
+"""The drop-folder page in Chromium: a chemist sees what the scanner could not place,
+assigns the unmatched TopSpin experiment to its sample, and the page says what happened."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.browser.conftest import assert_fits_width, log_in
+# The drop-folder fixtures (a folder under tmp_path, samples NC12.8-P...) are shared with the unit tests.
+from tests.labtrack.dropfolders.conftest import ASPIRIN, drop_root, nmr_folder, samples  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_chemist_assigns_an_unmatched_experiment(page, shot, live_server, nmr_folder, samples, tmp_path):
+    from playwright.sync_api import expect
+
+    from labtrack.dropfolders.models import DropItem, ItemState
+    from labtrack.dropfolders.scanning import folder_scan
+    from labtrack.measurements.models import Measurement
+
+    from analysis.synthetic.pl import write_pl_spectrum
+
+    shutil.copytree(ASPIRIN, os.path.join(nmr_folder.path, "aspirin-ref", "1"))
+    shutil.copyfile(write_pl_spectrum(tmp_path / "pl.csv", "NC12.8"), os.path.join(nmr_folder.path, "NC12.8-P_pl.csv"))
+    folder_scan(folder_id=nmr_folder.pk), folder_scan(folder_id=nmr_folder.pk)
+    assert sorted(DropItem.objects.values_list("state", flat=True)) == [ItemState.FAILED, ItemState.UNMATCHED]
+
+    log_in(page, live_server.url, "chemist", "pw-chemist")
+    page.get_by_role("link", name="Drop folders").click()
+    rows = page.locator("table.drop-items tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="NC12.8-P_pl.csv")).to_contain_text("not Solid-state NMR")
+    assert_fits_width(page)
+    shot(page, "60-dropfolders-waiting")
+
+    page.get_by_role("link", name="NMR 400 export").first.click()
+    unmatched = page.locator("tr", has_text="aspirin-ref/1")
+    unmatched.get_by_label("Sample").fill("NC12.8-P")
+    unmatched.get_by_role("button", name="Ingest").click()
+    expect(page.locator(".messages")).to_contain_text("aspirin-ref/1 ingested as a measurement of NC12.8-P")
+    expect(page.locator("table.drop-items tbody tr")).to_have_count(1)
+    shot(page, "61-dropfolder-detail-after-assign")
+    assert Measurement.objects.get().sample.code == "NC12.8-P"

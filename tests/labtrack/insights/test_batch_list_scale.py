@@ -1,0 +1,45 @@
+"""The batch list at scale (issue 16): the CSV streams in chunks (counts per chunk, same
+rows as one big page), and sorting by measurement count needs no correlated count."""
+import csv
+import io
+
+from django.urls import reverse
+
+from labtrack.insights import batch_list as listing
+from labtrack.measurements.models import Measurement
+from tests.labtrack.factories import make_batch, make_sample, make_succeeded_run
+
+
+def _lab(members, project):
+    chemist = members["chemist"]
+    for i in range(5):
+        batch = make_batch(chemist, project, code=f"NC{i}.1")
+        sample = make_sample(chemist, batch)
+        for _ in range(i):
+            Measurement.objects.create(sample=sample, technique="saxs")
+        if i % 2:
+            make_succeeded_run(batch, chemist)
+
+
+def test_csv_streams_in_chunks_with_the_same_rows(client, members, project, monkeypatch):
+    _lab(members, project)
+    filters = listing.BatchFilters(project_id=project.pk, sort="-measurements")
+    expected = listing.batch_csv_rows(listing.attach_page_data(list(listing.batch_list(user=members["viewer"],
+                                                                                       filters=filters))))
+    monkeypatch.setattr(listing, "CSV_CHUNK", 2)  # 5 batches: chunks of 2, 2 and 1
+    streamed = list(listing.batch_csv_rows_streamed(listing.batch_list(user=members["viewer"], filters=filters)))
+    assert streamed == expected
+    assert [row[0] for row in streamed[1:]] == ["NC4.1", "NC3.1", "NC2.1", "NC1.1", "NC0.1"]
+    assert [row[9] for row in streamed[1:]] == [4, 3, 2, 1, 0]
+
+    client.force_login(members["viewer"])
+    response = client.get(reverse("batch_list_csv"), {"sort": "-measurements"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r[0] for r in rows[1:]] == ["NC4.1", "NC3.1", "NC2.1", "NC1.1", "NC0.1"]
+
+
+def test_sort_by_measurements_counts_each_batch_once(members, project):
+    _lab(members, project)
+    batches = list(listing.batch_list(user=members["viewer"],
+                                      filters=listing.BatchFilters(project_id=project.pk, sort="measurements")))
+    assert [(b.code, b.n_measurements) for b in batches] == [(f"NC{i}.1", i) for i in range(5)]
