@@ -57,7 +57,8 @@ def extra_parameters_help(protocols) -> str:
     example is built from the schema, so it cannot suggest a key the schema rejects)."""
     listed, example = [], ""
     for protocol in protocols:
-        properties = (protocol.parameter_schema or {}).get("properties") or {}
+        # Sorted: PostgreSQL's jsonb keeps keys in its own order (by length), SQLite as written.
+        properties = dict(sorted(((protocol.parameter_schema or {}).get("properties") or {}).items()))
         if not properties:
             continue
         listed.append(f"{protocol}: " + ", ".join(_schema_key_text(k, v) for k, v in properties.items()))

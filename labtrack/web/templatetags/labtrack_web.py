@@ -171,6 +171,12 @@ def components_wide(quantities):
 
 
 @register.filter
+def components_table(components):
+    """The review queue's components (each with .quantities) as one wide table."""
+    return presentation.components_wide([q for c in components for q in c.quantities])
+
+
+@register.filter
 def card_parts(run):
     """Top-level headline quantities and a per-component table (batch_page.card_parts)."""
     return batch_page.card_parts(run)
