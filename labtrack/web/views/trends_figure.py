@@ -2,8 +2,8 @@
 second (issue 16) — per colour group and review state one marker line and one error-bar
 path (NaN-separated segments), never an artist or legend entry per batch.
 
-With a few batches (≤ MAX_LEGEND_SERIES) each batch is a colour, joined in x order (an
-ageing series), listed in natural order (NC6.4 before NC10.4). With more, colours stand
+With a few batches (≤ MAX_LEGEND_SERIES) each batch is a colour, each of its samples joined
+in x order (an ageing series), listed in natural order (NC6.4 before NC10.4). With more, colours stand
 for the routine (SAXS and TEM diameters apart; pending in orange when there is only one)
 and the legend counts accepted and pending points. Accepted fits are filled circles, fits pending review open circles.
 
@@ -42,6 +42,19 @@ def _groups(points: list[Point]) -> tuple[list[tuple[str, list[Point]]], bool]:
     return sorted(by_routine.items(), key=lambda kv: natural_key(kv[0])), False
 
 
+def sample_lines(series: list[Point], x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The lines to draw through one batch's points (sorted by x): one per sample as it
+    ages. A batch's aliquots stored in air and under N2 are separate series of the same
+    colour, never joined to each other."""
+    samples = np.array([p.sample for p in series], dtype=object)
+    lines = []
+    for sample in dict.fromkeys(samples):
+        same = samples == sample
+        if same.sum() > 1:
+            lines.append((x[same], y[same]))
+    return lines
+
+
 def trend_figure(points: list[Point], query: dict, fmt: str = "svg") -> bytes:
     """The figure as SVG or PNG bytes."""
     from matplotlib.figure import Figure  # only when a figure is drawn
@@ -71,7 +84,8 @@ def trend_figure(points: list[Point], query: dict, fmt: str = "svg") -> bytes:
                     ax.plot(at if vertical else ends, ends if vertical else at, "-", color=colour, linewidth=0.5,
                             alpha=0.5, rasterized=rasterized)
         if per_batch and len(series) > 1:
-            ax.plot(x, y, "-", color=colour, linewidth=0.8, alpha=0.6, rasterized=rasterized)
+            for line_x, line_y in sample_lines(series, x, y):
+                ax.plot(line_x, line_y, "-", color=colour, linewidth=0.8, alpha=0.6, rasterized=rasterized)
         size = 5 if len(points) < 500 else 2.5
         for mask, filled, state in ((accepted, True, "accepted"), (~accepted, False, "pending review")):
             if not mask.any():
@@ -93,7 +107,7 @@ def trend_figure(points: list[Point], query: dict, fmt: str = "svg") -> bytes:
     y_unit = points[0].unit if points else ""
     name = query["name"] + (f" [{query['assignment']}]" if query["assignment"] else "")
     if query["name"] and not set(name) & set("$\\"):
-        name = quantity_label(query["name"], query["assignment"])
+        name = quantity_label(query["routine"], query["name"], query["assignment"])
     ax.set_ylabel(f"{name} ({y_unit})" if y_unit else name, parse_math=False)
     ax.grid(True, linewidth=0.3, alpha=0.5)
     if handles:

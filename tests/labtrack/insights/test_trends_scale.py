@@ -46,7 +46,7 @@ def test_picker_lists_kinds_grouped_by_technique_with_labels(members, project, l
     assert not QuantityKind.objects.filter(routine="saxs.size_distribution").exists()  # written past the service
     assert quantity_kinds_rebuild() >= 2
     choices = {(c.technique_label, c.label, c.routine) for c in quantity_choices(user=members["viewer"])}
-    assert ("Solid-state NMR", "Line fraction — bulk", "nmr.deconvolve") in choices
+    assert ("Solid-state NMR", "Integral — bulk", "nmr.deconvolve") in choices
     assert ("SAXS", "Mean diameter", saxs.routine) in choices
 
 
