@@ -37,6 +37,8 @@ class DropFolderForm(forms.Form):
         else:
             self.fields["project"].choices = [(p["id"], p["name"]) for p in projects]
         self.found_codes: list[str] = []
+        for name in ("path", "naming_rule", "example_name"):     # long values: a whole row each
+            self.fields[name].widget.attrs.update({"class": "wide", "spellcheck": "false", "autocomplete": "off"})
 
     def clean(self):
         data = super().clean()
