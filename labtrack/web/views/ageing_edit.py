@@ -54,7 +54,7 @@ def parse_schedule(text: str) -> list[dict]:
 
 class StudyEditForm(forms.ModelForm):
     reason = forms.CharField(label="Reason for the change", required=False, max_length=500, help_text=REASON_HELP)
-    pull_points = forms.CharField(label="Schedule", widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+    pull_points = forms.CharField(label="Schedule", widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "wide"}),
                                help_text=SCHEDULE_HELP)
 
     class Meta:
