@@ -52,6 +52,8 @@ def series_row(series) -> SeriesRow:
         source += f" ({sq.assignment})"
     base = a.get("baseline")
     baseline = with_unit_text(_unbroken(number_text(base["value"], base["stderr"])), sq.unit) if base else "—"
+    if len(unit_shown(sq.unit)) <= 3:     # "15.00 ± 0.30 %" on one line: a short unit stays with its number
+        baseline = baseline.replace(" ", "\u00a0")
     changes = a.get("changes") or []
     if changes:
         last = changes[-1]

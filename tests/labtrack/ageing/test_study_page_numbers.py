@@ -25,7 +25,7 @@ def study(members, project):
 def test_the_row_reads_at_the_precision_of_its_errors(study, members):
     series = selectors.study_series(user=members["viewer"], study=study)
     row = presentation.series_row(series[0])
-    assert row.baseline == "15.00\u00a0±\u00a00.30 %"                    # never split at the ±
+    assert row.baseline == "15.00\u00a0±\u00a00.30\u00a0%"               # never split: a short unit stays too
     assert row.latest_change == "+7.20\u00a0±\u00a00.42 percentage points"      # 0.42 = √(0.3² + 0.3²)
     assert row.source == "NMR deconvolution · Integral (bulk)"
     fit = series[0].assessment["fit"]
