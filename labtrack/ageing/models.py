@@ -106,6 +106,7 @@ class PullPoint(models.Model):
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
     missed_at = models.DateTimeField()
+    history = audited()   # a re-dated or rescheduled point keeps its old dates and the reason
 
     class Meta:
         ordering = ["due_at", "sample_id", "id"]

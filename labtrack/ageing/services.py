@@ -1,5 +1,7 @@
 """Writes for ageing studies: templates, studies with their pull points and quantities,
-and the e-mail reminders (sent once per pull point)."""
+their later edits (with a reason in the audit history once a pull point is measured),
+re-dating a pull point that is not measured yet, and the e-mail reminders (sent once
+per pull point)."""
 from __future__ import annotations
 
 import logging
@@ -12,9 +14,12 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from labtrack.ageing import defaults
+from labtrack.ageing.selectors import statuses
 from labtrack.ageing.models import PullPoint, ReminderSent, Study, StudyQuantity, StudyTemplate, ThresholdKind
+from labtrack.core.edits import locked_update
 from labtrack.core.roles import Action, role_allows
 from labtrack.measurements.models import Technique
 from labtrack.samples.models import Membership, Project, Sample
@@ -120,9 +125,130 @@ def study_create(*, user, project: Project, name: str, samples: list[Sample], te
     with transaction.atomic():
         study.save()
         study.samples.set(samples)
-        PullPoint.objects.bulk_create([row for s in samples for row in _pull_point_rows(study, s, points)])
+        # with history rows: a pull point moved later keeps its planned date in the audit trail
+        bulk_create_with_history([row for s in samples for row in _pull_point_rows(study, s, points)], PullPoint,
+                                 default_user=user)
         StudyQuantity.objects.bulk_create([StudyQuantity(study=study, **spec) for spec in specs])
     return study
+
+
+STUDY_EDITABLE = ("name", "notes", "atmosphere", "temperature_c", "relative_humidity_percent", "light")
+
+
+def _measured_points(study: Study) -> dict[int, list]:
+    """{pull point id: the measurements that count for it} for the study's points that any
+    measurement already counts for (on time, late, or partly done)."""
+    points = list(PullPoint.objects.filter(study=study).select_related("sample"))
+    return {s.point.pk: s.measurements for s in statuses(points) if s.measurements}
+
+
+def _reason_if_measured(study: Study, reason: str, what: str) -> None:
+    if not reason.strip() and _measured_points(study):
+        raise ValidationError({"reason": f"This study has measured pull points; say why {what} is being changed."})
+
+
+def study_update(*, user, study: Study, reason: str = "", **fields: Any) -> Study:
+    """Change a study's name, notes or storage conditions. Chemists and above; once a
+    pull point has been measured a reason is required, kept in the audit history."""
+    require(user, study.project, Action.EDIT_SAMPLES)
+    unknown = set(fields) - set(STUDY_EDITABLE)
+    if unknown:
+        raise ValueError(f"study_update cannot change {', '.join(sorted(unknown))}")
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"]:
+            raise ValidationError({"name": "Give the study a name."})
+        if Study.objects.filter(project_id=study.project_id, name=fields["name"]).exclude(pk=study.pk).exists():
+            raise ValidationError({"name": f"The project already has a study called {fields['name']!r}."})
+    changed = {k: v for k, v in fields.items() if getattr(study, k) != v}
+    if not changed:
+        return study
+    _reason_if_measured(study, reason, "the study")
+    return locked_update(Study, study.pk, changed, reason)
+
+
+def study_schedule_update(*, user, study: Study, pull_points: list[dict], reason: str = "") -> int:
+    """Replace the study's schedule with `pull_points` (as in study_create) for every
+    sample. Points already measured stay exactly as they are and must stay in the
+    schedule (same offset); the others are updated, added or removed, their dates
+    recomputed from each sample's age-clock start. Returns how many rows changed."""
+    require(user, study.project, Action.EDIT_SAMPLES)
+    points = clean_pull_points(pull_points)
+    measured = _measured_points(study)
+    offsets = {p["offset_days"] for p in points}
+    existing = list(study.pull_points.select_related("sample"))
+    kept_away = [p for p in existing if p.pk in measured and p.offset_days not in offsets]
+    if kept_away:
+        raise ValidationError({"pull_points": "Measured pull points stay in the schedule: " + "; ".join(
+            f"{p.sample.code} {p.label} ({p.offset_days:g} d)" for p in kept_away) + "."})
+    by_key = {(p.sample_id, p.offset_days): p for p in existing}
+    new_rows, updates = [], []
+    for sample in study.samples.all():
+        for row in _pull_point_rows(study, sample, points):
+            held = by_key.pop((sample.pk, row.offset_days), None)
+            if held is None:
+                new_rows.append(row)
+            elif held.pk not in measured:
+                fields = {f: getattr(row, f) for f in ("label", "tolerance_days", "techniques", "due_at", "opens_at",
+                                                       "closes_at", "missed_at") if getattr(held, f) != getattr(row, f)}
+                if held.due_at != row.due_at and held.tolerance_days == row.tolerance_days:
+                    # re-dated by hand (pull_point_redate): an edit elsewhere keeps that date
+                    fields = {f: v for f, v in fields.items() if f not in ("due_at", "opens_at", "closes_at", "missed_at")}
+                if fields:
+                    updates.append((held, fields))
+    gone = list(by_key.values())      # not in the new schedule, and not measured (checked above)
+    if not (new_rows or updates or gone):
+        return 0
+    if measured and not reason.strip():
+        raise ValidationError({"reason": "This study has measured pull points; say why the schedule is being changed."})
+    with transaction.atomic():
+        for row in new_rows:
+            row._change_reason = reason.strip()
+            row.save()
+        for held, fields in updates:
+            locked_update(PullPoint, held.pk, fields, reason)
+            if {"due_at", "opens_at"} & set(fields):
+                ReminderSent.objects.filter(pull_point_id=held.pk).delete()   # remind of the new window
+        for row in gone:
+            row._change_reason = reason.strip()
+            row.delete()
+    return len(new_rows) + len(updates) + len(gone)
+
+
+def study_edit(*, user, study: Study, pull_points: list[dict], reason: str = "", **fields: Any) -> int:
+    """study_update and study_schedule_update together: all of it or nothing. Returns how
+    many pull points changed."""
+    with transaction.atomic():
+        study_update(user=user, study=study, reason=reason, **fields)
+        return study_schedule_update(user=user, study=Study.objects.get(pk=study.pk), pull_points=pull_points,
+                                     reason=reason)
+
+
+def pull_point_redate(*, user, point: PullPoint, due_at: datetime, reason: str) -> PullPoint:
+    """Move a pull point that has not been measured to `due_at`, its window and its
+    missed date moving with it; a measured one keeps its date (its results are dated by
+    it). The reason is required and kept in the audit history; a reminder already sent
+    is forgotten so the new window gets its own."""
+    require(user, point.study.project, Action.EDIT_SAMPLES)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the pull point moves: the reason is kept in the study's history."})
+    if due_at is None:
+        raise ValidationError({"due_at": "Give the new due date."})
+    counted = _measured_points(point.study).get(point.pk)
+    if counted:
+        done = ", ".join(f"{m.get_technique_display()} {m.measured_at:%Y-%m-%d}" for m in counted)
+        raise ValidationError({"due_at": f"{point.sample.code} {point.label} has been measured ({done}); "
+                                         "a measured pull point keeps its date."})
+    if due_at < point.sample.age_started_at:
+        raise ValidationError({"due_at": f"{due_at:%Y-%m-%d} is before {point.sample.code}'s ageing start "
+                                         f"({point.sample.age_started_at:%Y-%m-%d})."})
+    shift = due_at - point.due_at
+    with transaction.atomic():
+        moved = locked_update(PullPoint, point.pk, {"due_at": due_at, "opens_at": point.opens_at + shift,
+                                                    "closes_at": point.closes_at + shift,
+                                                    "missed_at": point.missed_at + shift}, reason)
+        ReminderSent.objects.filter(pull_point=point).delete()
+    return moved
 
 
 def _recipients(project_id: int) -> list[str]:

@@ -5,6 +5,9 @@ fitted model and components. Reads the runs' stored arrays (`curve_arrays`), nev
 """
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from labtrack import engine
+from labtrack.analyses import compare_encoding as encoding
 from labtrack.analyses.models import AnalysisRun
 from labtrack.core.naturalsort import natural_key
 from labtrack.core.records import candidate_q, record_rank
@@ -121,31 +125,57 @@ def _label(m: Measurement) -> str:
     return f"{sample.code}{state}, {m.sample_age_days:.0f} d"
 
 
-def _finite_list(a: np.ndarray) -> list:
-    return engine.rounded_list(a)
+@dataclass
+class ComparePlan:
+    """What a compare response will hold, short of the arrays: the measurements in plot
+    order with their best runs, found with a few light queries. A run's stored curves never
+    change, so this plan (and the request) fixes the response: its `etag`."""
+
+    req: CompareRequest
+    measurements: list[Measurement]
+    best: dict[int, AnalysisRun]
+    routines: list[str]
+    truncated: bool
+
+    @property
+    def etag(self) -> str:
+        rows = [(m.pk, _label(m), m.label, m.sample.batch.code, m.sample.code, run.pk if run else None,
+                 run.is_of_record if run else None, str(run.finished_at) if run else None)
+                for m in self.measurements for run in [self.best.get(m.pk)]]
+        key = json.dumps([ENCODING_VERSION, sorted(vars(self.req).items()), self.truncated, rows], default=str)
+        return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-def compare_data(*, user, req: CompareRequest) -> dict[str, Any]:
-    """{technique, axis: {x_label, y_label, x_reversed, log_x, log_y, choices}, traces:
-    [{measurement, run, label, batch, sample, aged, of_record, x, y, scale, fit?: {x, y},
-    components?: [{label, x, y}]}], skipped: [{measurement, label, reason}]}. Ordered by batch
-    (natural order), fresh before aged. Each trace has at most `req.max_points` points."""
+ENCODING_VERSION = 2   # bump when the response's form changes, so browsers drop cached copies
+
+
+def compare_plan(*, user, req: CompareRequest) -> ComparePlan:
     measurements = _measurements(user=user, req=req)
     too_many = len(measurements) > MAX_MEASUREMENTS
     measurements = measurements[:MAX_MEASUREMENTS]
     routines = engine.trace_routines(req.technique)
     if not routines:
         raise ValidationError({"technique": f"{Technique(req.technique).label} has no curves to compare yet."})
-    best = _best_runs(measurements, routines)
+    measurements.sort(key=lambda m: (natural_key(m.sample.batch.code), m.sample.ageing_started_at is not None,
+                                     natural_key(m.sample.code), m.measured_at))
+    return ComparePlan(req, measurements, _best_runs(measurements, routines), routines, too_many)
+
+
+def compare_data(*, user, req: CompareRequest, plan: ComparePlan | None = None) -> dict[str, Any]:
+    """{technique, axis: {x_label, y_label, x_reversed, log_x, log_y, choices}, traces:
+    [{measurement, run, label, batch, sample, aged, of_record, x, y, scale, fit?: {x, y},
+    components?: [{label, y}] at the fit's x}], skipped: [{measurement, label, reason}]}. Ordered by batch
+    (natural order), fresh before aged. Each trace has at most `req.max_points` points; x, y
+    are PlotArrays (compare_encoding.dumps writes them; `.tolist()` for Python use)."""
+    plan = plan or compare_plan(user=user, req=req)
+    best, routines = plan.best, plan.routines
     arrays = dict(AnalysisRun.objects.filter(pk__in=[r.pk for r in best.values()]).values_list("pk", "curve_arrays"))
     missing_blob = [pk for pk, blob in arrays.items() if not blob]
     json_curves = dict(AnalysisRun.objects.filter(pk__in=missing_blob).values_list("pk", "curves")) if missing_blob else {}
-    measurements.sort(key=lambda m: (natural_key(m.sample.batch.code), m.sample.ageing_started_at is not None,
-                                     natural_key(m.sample.code), m.measured_at))
     axis_info = None
     focus: list[float] | None = None   # the fitted window(s): where a chemist looks first
     traces, skipped = [], []
-    for m in measurements:
+    for m in plan.measurements:
         run = best.get(m.pk)
         if run is None:
             skipped.append({"measurement": m.pk, "label": _label(m), "reason": "no finished fit with a stored curve yet"})
@@ -165,6 +195,7 @@ def compare_data(*, user, req: CompareRequest) -> dict[str, Any]:
         x, y = data[axis.x], data[axis.y]
         y_norm, scale = engine.normalised_trace(x, y, req.normalise)
         xd, (yd,) = engine.minmax_decimate(x, [y_norm], req.max_points)
+        y_top = _largest(yd)
         fit_x = curves.get(axis.fit_curve, {}).get(axis.fit_x)
         if fit_x is not None and len(fit_x):
             low, high = float(np.nanmin(fit_x)), float(np.nanmax(fit_x))
@@ -172,9 +203,10 @@ def compare_data(*, user, req: CompareRequest) -> dict[str, Any]:
         trace = {"measurement": m.pk, "run": run.pk, "label": _label(m), "detail": m.label or "",
                  "batch": m.sample.batch.code,
                  "sample": m.sample.code, "aged": m.sample.ageing_started_at is not None,
-                 "of_record": run.is_of_record, "x": _finite_list(xd), "y": _finite_list(yd), "scale": scale}
+                 "of_record": run.is_of_record, "x": _x_array(xd, axis), "y": _y_array(yd, axis, y_top),
+                 "scale": scale}
         if req.components:
-            trace.update(_fit_parts(curves.get(axis.fit_curve, {}), axis, scale, req.max_points))
+            trace.update(_fit_parts(curves.get(axis.fit_curve, {}), axis, scale, req.max_points, y_top))
         traces.append(trace)
     axis = axis_info or engine.trace_spec(routines[0]).axis(req.axis or None)
     spec = engine.trace_spec(routines[0])
@@ -186,11 +218,26 @@ def compare_data(*, user, req: CompareRequest) -> dict[str, Any]:
                  "x_reversed": axis.x_reversed, "log_x": axis.log_x, "log_y": axis.log_y,
                  "choices": [a.key for a in spec.axes], "focus": focus},
         "traces": traces, "skipped": skipped,
-        "truncated": too_many, "max_measurements": MAX_MEASUREMENTS,
+        "truncated": plan.truncated, "max_measurements": MAX_MEASUREMENTS,
     }
 
 
-def _fit_parts(fit: dict, axis, scale: float, max_points: int) -> dict:
+def _largest(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(np.max(np.abs(finite))) if finite.size else None
+
+
+def _x_array(x: np.ndarray, axis) -> encoding.PlotArray:
+    return encoding.plot_array(x, significant=encoding.X_SIGNIFICANT, log=axis.log_x)
+
+
+def _y_array(y: np.ndarray, axis, trace_top: float | None) -> encoding.PlotArray:
+    """A trace's y, or its fit's or a component's, rounded against the trace's own tallest
+    point: what the plot resolves is a fraction of the trace, not of a small component."""
+    return encoding.plot_array(y, significant=encoding.Y_SIGNIFICANT, log=axis.log_y, scale=trace_top)
+
+
+def _fit_parts(fit: dict, axis, scale: float, max_points: int, trace_top: float | None) -> dict:
     if axis.fit_x not in fit or axis.fit_y not in fit:
         return {}
     x = fit[axis.fit_x]
@@ -198,19 +245,20 @@ def _fit_parts(fit: dict, axis, scale: float, max_points: int) -> dict:
     names.sort(key=natural_key)
     ys = [fit[axis.fit_y] / scale] + [fit[c] / scale for c in names]
     xd, yds = engine.minmax_decimate(x, ys, max_points)
-    return {"fit": {"x": _finite_list(xd), "y": _finite_list(yds[0])},
-            "components": [{"label": c, "x": _finite_list(xd), "y": _finite_list(y)} for c, y in zip(names, yds[1:])]}
+    # Components are sampled at the fit's x: sent once, not once per component.
+    return {"fit": {"x": _x_array(xd, axis), "y": _y_array(yds[0], axis, trace_top)},
+            "components": [{"label": c, "y": _y_array(y, axis, trace_top)} for c, y in zip(names, yds[1:])]}
 
 
-def compare_csv_rows(data: dict[str, Any]):
-    """Long-format rows (header first): one per plotted point of every trace."""
-    yield ["batch", "sample", "measurement", "run", "series", data["axis"]["x_label"], data["axis"]["y_label"]]
+def compare_csv_chunks(data: dict[str, Any]) -> Iterator[str]:
+    """Long-format CSV text (header first): one row per plotted point of every trace."""
+    header = ["batch", "sample", "measurement", "run", "series", data["axis"]["x_label"], data["axis"]["y_label"]]
+    series = []
     for t in data["traces"]:
-        for x, y in zip(t["x"], t["y"]):
-            yield [t["batch"], t["sample"], t["measurement"], t["run"], "data", x, y]
+        lead = [t["batch"], t["sample"], t["measurement"], t["run"]]
+        series.append((lead + ["data"], t["x"], t["y"]))
         if t.get("fit"):
-            for x, y in zip(t["fit"]["x"], t["fit"]["y"]):
-                yield [t["batch"], t["sample"], t["measurement"], t["run"], "fit", x, y]
+            series.append((lead + ["fit"], t["fit"]["x"], t["fit"]["y"]))
         for c in t.get("components", []):
-            for x, y in zip(c["x"], c["y"]):
-                yield [t["batch"], t["sample"], t["measurement"], t["run"], c["label"], x, y]
+            series.append((lead + [c["label"]], t["fit"]["x"], c["y"]))
+    return encoding.csv_chunks(header, series)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from labtrack.dropfolders.models import DEFAULT_NAMING_RULE
+from labtrack.dropfolders.naming import check_naming_rule, sample_code_candidates
 from labtrack.measurements.models import Instrument, Technique
 
 
@@ -22,9 +24,45 @@ class DropFolderForm(forms.Form):
     settle_s = forms.FloatField(initial=30.0, min_value=0, label="Settle time (s)",
                                 help_text="How long a file must stay unchanged before it counts as complete.")
 
-    def __init__(self, *args, projects: list[dict], **kwargs):
+    enabled = forms.BooleanField(required=False, initial=True, label="Enabled",
+                                 help_text="Unticked: the scanner and the watcher leave this folder alone.")
+    example_name = forms.CharField(
+        max_length=255, required=False, label="Try the rule on a file name",
+        help_text="e.g. NC12.8-P-cs133.dat or a TopSpin data set folder NC12.8-P; the rule must find a sample code in it.")
+
+    def __init__(self, *args, projects: list[dict] | None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = [(p["id"], p["name"]) for p in projects]
+        if projects is None:      # editing: a folder's items belong to its project, which stays
+            del self.fields["project"]
+        else:
+            self.fields["project"].choices = [(p["id"], p["name"]) for p in projects]
+        self.found_codes: list[str] = []
+        for name in ("path", "naming_rule", "example_name"):     # long values: a whole row each
+            self.fields[name].widget.attrs.update({"class": "wide", "spellcheck": "false", "autocomplete": "off"})
+
+    def clean(self):
+        data = super().clean()
+        rule, example = data.get("naming_rule"), (data.get("example_name") or "").strip()
+        if rule and example:
+            try:
+                check_naming_rule(rule)
+            except ValidationError:
+                return data       # the service names the rule's own problem on its field
+            self.found_codes = sample_code_candidates(rule, example, is_file="." in example)
+            if not self.found_codes:
+                self.add_error("example_name", f"The naming rule finds no sample code in “{example}”: "
+                                               "files named like this would wait as unmatched.")
+        return data
+
+
+class DropFolderEditForm(DropFolderForm):
+    """The same fields without the project, in the order a manager changes them."""
+
+    field_order = ["path", "enabled", "instrument", "naming_rule", "example_name", "technique", "name", "upload_as",
+                   "processed_path", "settle_s"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, projects=None, **kwargs)
 
 
 class AssignForm(forms.Form):

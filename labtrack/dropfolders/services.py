@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from labtrack.core.errors import Conflict
 from labtrack.core.roles import Action
@@ -20,7 +21,7 @@ from labtrack.measurements.models import Instrument, Technique
 from labtrack.samples.models import Project, Sample, code_is
 from labtrack.samples.permissions import can, require
 
-__all__ = ["check_folder_path", "dropfolder_create", "item_assign", "item_dismiss"]
+__all__ = ["check_folder_path", "dropfolder_create", "dropfolder_update", "item_assign", "item_dismiss"]
 
 
 def check_folder_path(path: str) -> str:
@@ -40,15 +41,9 @@ def check_folder_path(path: str) -> str:
     return real
 
 
-def dropfolder_create(*, user, name: str, path: str, project: Project, technique: str, upload_as=None,
-                      instrument: Instrument | None = None, naming_rule: str = DEFAULT_NAMING_RULE,
-                      processed_path: str = "processed", settle_s: float = 30.0, enabled: bool = True) -> DropFolder:
-    """A new drop folder. `user` must manage the project (None: the server's operator,
-    from `manage.py watch_dropfolder`); files are uploaded as `upload_as` (default
-    `user`), who must be allowed to upload in the project."""
-    if user is not None:
-        require(user, project, Action.MANAGE)
-    upload_as = upload_as or user
+def _settings_errors(*, project: Project, technique: str, upload_as, instrument: Instrument | None,
+                     naming_rule: str, path: str, processed_path: str, settle_s: float) -> dict[str, Any]:
+    """Every problem of a folder's settings at once, by field (the form shows them all)."""
     errors: dict[str, Any] = {}
     if upload_as is None or not can(upload_as, project, Action.EDIT_SAMPLES):
         errors["upload_as"] = f"{upload_as or 'Nobody'} may not upload measurements in {project}; choose a chemist of it."
@@ -56,9 +51,11 @@ def dropfolder_create(*, user, name: str, path: str, project: Project, technique
         technique = Technique(technique)
     except ValueError:
         errors["technique"] = f"Unknown technique {technique!r}."
-    if instrument is not None and instrument.technique != technique:
-        errors["instrument"] = f"{instrument} is a {instrument.get_technique_display()} instrument."
-    if settle_s < 0:
+    else:
+        if instrument is not None and instrument.technique != technique:
+            errors["instrument"] = (f"{instrument} is a {instrument.get_technique_display()} instrument, "
+                                    f"not {technique.label}.")
+    if settle_s is None or settle_s < 0:
         errors["settle_s"] = "The settle time cannot be negative."
     for check in (lambda: check_naming_rule(naming_rule), lambda: check_folder_path(path)):
         try:
@@ -68,6 +65,20 @@ def dropfolder_create(*, user, name: str, path: str, project: Project, technique
     if processed_path.strip() in ("", ".", files.UNMATCHED_DIR, files.DUPLICATES_DIR, files.FAILED_DIR) \
             or ".." in processed_path.split("/"):
         errors["processed_path"] = "Name a subfolder (e.g. processed) or an absolute path for processed files."
+    return errors
+
+
+def dropfolder_create(*, user, name: str, path: str, project: Project, technique: str, upload_as=None,
+                      instrument: Instrument | None = None, naming_rule: str = DEFAULT_NAMING_RULE,
+                      processed_path: str = "processed", settle_s: float = 30.0, enabled: bool = True) -> DropFolder:
+    """A new drop folder. `user` must manage the project (None: the server's operator,
+    from `manage.py watch_dropfolder`); files are uploaded as `upload_as` (default
+    `user`), who must be allowed to upload in the project."""
+    if user is not None:
+        require(user, project, Action.MANAGE)
+    upload_as = upload_as or user
+    errors = _settings_errors(project=project, technique=technique, upload_as=upload_as, instrument=instrument,
+                              naming_rule=naming_rule, path=path, processed_path=processed_path, settle_s=settle_s)
     if errors:
         raise ValidationError(errors)
     real = check_folder_path(path)
@@ -79,6 +90,38 @@ def dropfolder_create(*, user, name: str, path: str, project: Project, technique
     folder.full_clean()
     folder.save()
     return folder
+
+
+FOLDER_EDITABLE = ("name", "path", "technique", "instrument", "naming_rule", "upload_as", "processed_path",
+                   "settle_s", "enabled")
+
+
+def dropfolder_update(*, user, folder: DropFolder, **fields: Any) -> DropFolder:
+    """Change a drop folder's settings (its project stays: its items belong to it). Only
+    a manager of the project; the same checks as dropfolder_create, all reported at once.
+    Items already found keep the paths they have; the next scan reads the new settings."""
+    require(user, folder.project, Action.MANAGE)
+    unknown = set(fields) - set(FOLDER_EDITABLE)
+    if unknown:
+        raise ValueError(f"dropfolder_update cannot change {', '.join(sorted(unknown))}")
+    merged = {f: getattr(folder, f) for f in FOLDER_EDITABLE} | fields
+    errors = _settings_errors(project=folder.project, technique=merged["technique"], upload_as=merged["upload_as"],
+                              instrument=merged["instrument"], naming_rule=merged["naming_rule"], path=merged["path"],
+                              processed_path=merged["processed_path"], settle_s=merged["settle_s"])
+    if errors:
+        raise ValidationError(errors)
+    merged["path"] = check_folder_path(merged["path"])
+    if DropFolder.objects.filter(path=merged["path"]).exclude(pk=folder.pk).exists():
+        raise ValidationError({"path": f"{merged['path']} is already another drop folder."})
+    merged["name"] = (merged["name"] or "").strip() or os.path.basename(merged["path"])
+    merged["processed_path"] = merged["processed_path"].strip()
+    with transaction.atomic():
+        locked = DropFolder.objects.select_for_update().get(pk=folder.pk)
+        for f, value in merged.items():
+            setattr(locked, f, value)
+        locked.full_clean()
+        locked.save(update_fields=list(FOLDER_EDITABLE))
+    return locked
 
 
 def _claim_for_person(user, item_id: int) -> tuple[DropItem, str]:

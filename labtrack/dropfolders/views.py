@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 from labtrack.core.errors import Conflict
 from labtrack.core.roles import Action, role_allows
 from labtrack.dropfolders import selectors, services
-from labtrack.dropfolders.forms import AssignForm, DismissForm, DropFolderForm
+from labtrack.dropfolders.forms import AssignForm, DismissForm, DropFolderEditForm, DropFolderForm
 from labtrack.dropfolders.ingest import detected_technique
 from labtrack.dropfolders.models import DropItem
 from labtrack.measurements.models import Technique
 from labtrack.samples.memberships import memberships_for, user_can
 from labtrack.samples.models import Project
+from labtrack.samples.permissions import require
 from labtrack.web.views.common import apply_errors, error_text, page, safe_next
 
 
@@ -36,34 +37,76 @@ def _with_choices(items: list[DropItem], user) -> list[DropItem]:
 
 @page
 def folder_list(request):
-    managed = _managed_projects(request.user)
-    form = DropFolderForm(request.POST or None, projects=managed) if managed else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied("Only a project manager can add a drop folder.")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                upload_as = None
-                if data["upload_as"]:
-                    upload_as = get_user_model().objects.filter(username=data["upload_as"]).first()
-                    if upload_as is None:
-                        raise ValidationError({"upload_as": f"No user {data['upload_as']!r}."})
-                folder = services.dropfolder_create(
-                    user=request.user, name=data["name"], path=data["path"],
-                    project=Project.objects.get(pk=data["project"]), technique=data["technique"],
-                    instrument=data["instrument"], naming_rule=data["naming_rule"], upload_as=upload_as,
-                    processed_path=data["processed_path"], settle_s=data["settle_s"])
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"Drop folder {folder.name} added; the periodic scan will pick it up, "
-                                          f"or run: manage.py watch_dropfolder {folder.pk}")
-                return redirect("dropfolder_detail", pk=folder.pk)
-    context = {"folders": selectors.folders_for(user=request.user), "form": form,
+    context = {"folders": selectors.folders_for(user=request.user), "can_add": bool(_managed_projects(request.user)),
                "items": _with_choices(selectors.items_needing_person(user=request.user), request.user),
                "techniques": Technique.choices, "this_page": reverse("dropfolder_list")}
-    return render(request, "dropfolders/folder_list.html", context, status=400 if form and form.errors else 200)
+    return render(request, "dropfolders/folder_list.html", context)
+
+
+def _upload_user(username: str):
+    """The user named in the form (None for empty: the service's default)."""
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"upload_as": f"No user {username!r}."})
+    return user
+
+
+def _rule_note(form) -> str:
+    example = form.cleaned_data.get("example_name", "").strip()
+    if example and form.found_codes:
+        return f" The naming rule reads {form.found_codes[0]} from “{example}”."
+    return ""
+
+
+@page
+def folder_new(request):
+    """A new drop folder (managers of a project only)."""
+    managed = _managed_projects(request.user)
+    if not managed:
+        raise PermissionDenied("Only a project manager can add a drop folder.")
+    form = DropFolderForm(request.POST or None, projects=managed)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            folder = services.dropfolder_create(
+                user=request.user, name=data["name"], path=data["path"],
+                project=Project.objects.get(pk=data["project"]), technique=data["technique"],
+                instrument=data["instrument"], naming_rule=data["naming_rule"], upload_as=_upload_user(data["upload_as"]),
+                processed_path=data["processed_path"], settle_s=data["settle_s"], enabled=data["enabled"])
+        except (ValidationError, PermissionDenied) as exc:
+            apply_errors(form, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+        else:
+            messages.success(request, f"Drop folder {folder.name} added; the periodic scan will pick it up, "
+                                      f"or run: manage.py watch_dropfolder {folder.pk}.{_rule_note(form)}")
+            return redirect("dropfolder_detail", pk=folder.pk)
+    return render(request, "dropfolders/folder_form.html", {"form": form, "folder": None},
+                  status=400 if form.errors else 200)
+
+
+@page
+def folder_edit(request, pk: int):
+    """A drop folder's path, instrument, naming rule, enabled and the rest (its project's managers only)."""
+    folder = selectors.folder_get(user=request.user, pk=pk)
+    require(request.user, folder.project, Action.MANAGE)     # others get a 403, not the form
+    initial = {f: getattr(folder, f) for f in services.FOLDER_EDITABLE}
+    initial["upload_as"] = folder.upload_as.username
+    form = DropFolderEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            fields = {f: data[f] for f in services.FOLDER_EDITABLE if f != "upload_as"}
+            fields["upload_as"] = _upload_user(data["upload_as"]) or folder.upload_as
+            folder = services.dropfolder_update(user=request.user, folder=folder, **fields)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            state = "enabled" if folder.enabled else "disabled: nothing is scanned until it is enabled again"
+            messages.success(request, f"Drop folder {folder.name} saved ({state}).{_rule_note(form)}")
+            return redirect("dropfolder_detail", pk=folder.pk)
+    return render(request, "dropfolders/folder_form.html", {"form": form, "folder": folder},
+                  status=400 if form.errors else 200)
 
 
 @page
@@ -72,6 +115,7 @@ def folder_detail(request, pk: int):
     context = {"folder": folder, "summary": selectors.folder_summary(folder),
                "items": _with_choices(selectors.items_needing_person(user=request.user, folder=folder), request.user),
                "sample_codes": selectors.sample_codes(folder=folder), "techniques": Technique.choices,
+               "can_manage": user_can(request.user, folder.project_id, Action.MANAGE),
                "this_page": reverse("dropfolder_detail", args=[folder.pk]), **selectors.folder_items(folder=folder)}
     return render(request, "dropfolders/folder_detail.html", context)
 

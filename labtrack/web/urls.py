@@ -7,7 +7,7 @@ from labtrack.web.views import accounts, ageing, batches, exports, measurements,
 from labtrack.web.views import tokens as api_tokens
 from labtrack.web.views import exchange
 from labtrack.web.views import labels, search
-from labtrack.web.views import compare
+from labtrack.web.views import ageing_edit, compare
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -44,6 +44,8 @@ urlpatterns = [
     path("figures/<slug:key>.<str:fmt>", paper_figures.paper_figure, name="paper_figure"),
     path("studies/", ageing.study_list, name="study_list"),
     path("studies/<int:pk>/", ageing.study_detail, name="study_detail"),
+    path("studies/<int:pk>/edit/", ageing_edit.study_edit, name="study_edit"),
+    path("studies/<int:pk>/pull-points/redate/", ageing_edit.pull_point_redate, name="pull_point_redate"),
     path("studies/<int:pk>/report/", ageing.study_report, name="study_report"),
     path("studies/<int:pk>/report.pdf", ageing.study_report_pdf, name="study_report_pdf"),
     path("studies/<int:pk>/spectra/<str:sample>.<str:fmt>", ageing.study_spectra, name="study_spectra"),

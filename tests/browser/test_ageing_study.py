@@ -75,6 +75,10 @@ def test_overdue_point_uploaded_accepted_and_trended(page, shot, live_server, wo
     expect(trend).to_contain_text("linear")     # a trend once there are three
     expect(page.get_by_text("Nothing due")).to_be_visible()
     shot(page, "ageing-02-study-page")
+    page.get_by_role("link", name="Edit study").click()
+    expect(page.get_by_role("textbox", name="Schedule")).to_have_value(re.compile(r"^t0 \| 0 \|"))
+    expect(page.get_by_role("combobox", name="Pull point")).to_contain_text("6 months")      # the one not measured yet
+    shot(page, "ageing-04-study-edit")
     page.goto(f"{base}/studies/{study.pk}/report/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Stability report")
     shot(page, "ageing-03-study-report")

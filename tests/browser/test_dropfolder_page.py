@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from tests.browser.conftest import assert_fits_width, log_in
+from tests.browser.test_batch_compare import _axe_serious
 # The drop-folder fixtures (a folder under tmp_path, samples NC12.8-P...) are shared with the unit tests.
 from tests.labtrack.dropfolders.conftest import ASPIRIN, drop_root, nmr_folder, samples  # noqa: F401
 
@@ -44,3 +45,32 @@ def test_chemist_assigns_an_unmatched_experiment(page, shot, live_server, nmr_fo
     expect(page.locator("table.drop-items tbody tr")).to_have_count(1)
     shot(page, "61-dropfolder-detail-after-assign")
     assert Measurement.objects.get().sample.code == "NC12.8-P"
+
+
+def test_manager_edits_a_folder_and_sees_a_bad_naming_rule_named(page, shot, live_server, nmr_folder, drop_root):
+    from playwright.sync_api import expect
+
+    from labtrack.dropfolders.models import DropFolder
+
+    moved = drop_root / "nmr400-b"
+    moved.mkdir()
+    log_in(page, live_server.url, "manager", "pw-manager")
+    page.goto(f"{live_server.url}/dropfolders/{nmr_folder.pk}/")
+    page.get_by_role("link", name="Edit folder").click()
+    page.locator("#id_path").fill(str(moved))
+    page.get_by_label("Naming rule").fill(r"^(?P<sample>NC[\d.]+-P")
+    page.get_by_label("Try the rule on a file name").fill("NC12.8-P-AGED_cs133.fid")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".field.has-error")).to_contain_text("not a valid regular expression")
+    assert_fits_width(page)
+    shot(page, "62-dropfolder-edit-bad-rule")
+    page.get_by_label("Naming rule").fill(r"^(?P<sample>NC[\d.]+-P(?:-AGED)?)")
+    page.get_by_label("Enabled").uncheck()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".messages")).to_contain_text("reads NC12.8-P-AGED from")
+    expect(page.locator(".messages")).to_contain_text("disabled")
+    folder = DropFolder.objects.get(pk=nmr_folder.pk)
+    assert folder.path == str(moved) and not folder.enabled
+    page.goto(f"{live_server.url}/dropfolders/{nmr_folder.pk}/edit/")
+    assert _axe_serious(page) == []
+    shot(page, "63-dropfolder-edit")

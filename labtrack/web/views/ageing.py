@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from labtrack.ageing import selectors, services
+from labtrack.ageing import presentation, selectors, services
 from labtrack.ageing.models import StudyTemplate
 from labtrack.core.errors import NotFoundForUser
 from labtrack.core.roles import Action
@@ -69,12 +69,16 @@ def _model(request) -> str | None:
 def _detail(request, pk: int) -> dict:
     context = selectors.study_detail(user=request.user, pk=pk, model=_model(request))
     context["model_query"] = f"?model={context['model']}" if context["model"] else ""
+    context["series_rows"] = [presentation.series_row(s) for s in context["series"]]
+    context["flag_lines"] = [(s, f, presentation.flag_change_text(s, f)) for s, f in context["flags"]]
     return context
 
 
 @page
 def study_detail(request, pk: int):
-    return render(request, "ageing/study_detail.html", _detail(request, pk))
+    context = _detail(request, pk)
+    context["can_edit"] = user_can(request.user, context["study"].project_id, Action.EDIT_SAMPLES)
+    return render(request, "ageing/study_detail.html", context)
 
 
 def _quantity_series(request, pk: int, key: str):

@@ -98,11 +98,12 @@ def test_manager_adds_a_folder_only_under_the_allowed_roots(client, members, pro
     client.force_login(members["manager"])
     form = {"name": "SAXS export", "project": project.pk, "technique": "saxs", "upload_as": "chemist",
             "naming_rule": r"^(?P<sample>NC[\d.]+-\w+)", "processed_path": "processed", "settle_s": "10"}
-    refused = client.post("/dropfolders/", {**form, "path": "/etc"})
+    assert 'href="/dropfolders/new/"' in client.get("/dropfolders/").content.decode()
+    refused = client.post("/dropfolders/new/", {**form, "path": "/etc"})
     assert refused.status_code == 400 and "outside the folders LabTrack may watch" in refused.content.decode()
-    bad_rule = client.post("/dropfolders/", {**form, "path": str(drop_root), "naming_rule": "^NC"})
+    bad_rule = client.post("/dropfolders/new/", {**form, "path": str(drop_root), "naming_rule": "^NC"})
     assert bad_rule.status_code == 400 and "group named" in bad_rule.content.decode()
-    created = client.post("/dropfolders/", {**form, "path": str(drop_root)})
+    created = client.post("/dropfolders/new/", {**form, "path": str(drop_root), "enabled": "on"})
     folder = DropFolder.objects.get()
     assert created.status_code == 302 and created.url == f"/dropfolders/{folder.pk}/"
     assert folder.upload_as == members["chemist"] and folder.settle_s == 10
@@ -111,7 +112,8 @@ def test_manager_adds_a_folder_only_under_the_allowed_roots(client, members, pro
 def test_chemist_cannot_add_a_folder(client, members, project, drop_root):
     client.force_login(members["chemist"])
     assert "New drop folder" not in client.get("/dropfolders/").content.decode()
-    response = client.post("/dropfolders/", {"path": str(drop_root), "project": project.pk, "technique": "nmr"})
+    assert client.get("/dropfolders/new/").status_code == 403
+    response = client.post("/dropfolders/new/", {"path": str(drop_root), "project": project.pk, "technique": "nmr"})
     assert response.status_code == 403 and not DropFolder.objects.exists()
 
 

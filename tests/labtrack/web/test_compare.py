@@ -142,3 +142,30 @@ def test_query_count_does_not_grow_with_the_number_of_spectra(login, members, pr
     client = login(members["viewer"])
     with django_assert_max_num_queries(8):
         assert _data(client, technique="nmr", m=[m.pk for m in spectra]).status_code == 200
+
+
+def test_components_are_sampled_at_the_fit_x_which_is_sent_once(login, members, spectra):
+    trace = _data(login(members["viewer"]), technique="nmr", m=spectra[0].pk, components="1").json()["traces"][0]
+    assert all("x" not in c and len(c["y"]) == len(trace["fit"]["x"]) for c in trace["components"])
+    # c2 is the 160 ppm line at a fifth of the height: its top sits at 160 ppm on the fit's x
+    c2 = trace["components"][1]["y"]
+    assert trace["fit"]["x"][int(np.argmax(c2))] == pytest.approx(160, abs=0.2)
+
+
+def test_an_unchanged_comparison_revalidates_to_304_and_an_acceptance_changes_it(login, members, spectra):
+    client = login(members["viewer"])
+    first = _data(client, technique="nmr", m=[m.pk for m in spectra])
+    etag = first["ETag"]
+    assert etag and "no-cache" in first["Cache-Control"] and "private" in first["Cache-Control"]
+    again = client.get(reverse("compare_data"), {"technique": "nmr", "m": [m.pk for m in spectra]},
+                       HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    other_norm = client.get(reverse("compare_data"), {"technique": "nmr", "m": [m.pk for m in spectra],
+                                                      "norm": "area"}, HTTP_IF_NONE_MATCH=etag)
+    assert other_norm.status_code == 200 and other_norm["ETag"] != etag
+    mark_accepted(AnalysisRun.objects.get(measurement=spectra[0]), members["analyst"])
+    after = client.get(reverse("compare_data"), {"technique": "nmr", "m": [m.pk for m in spectra]},
+                       HTTP_IF_NONE_MATCH=etag)
+    assert after.status_code == 200 and after["ETag"] != etag
+    assert {t["measurement"]: t["of_record"] for t in after.json()["traces"]} == {
+        spectra[0].pk: True, spectra[1].pk: False, spectra[2].pk: False}

@@ -57,7 +57,7 @@
                      value: function (u, v) { return fmt(v); }});
       }
       (t.components || []).forEach(function (c) {
-        tables.push(sortedPairs(c.x, shifted(c.y)));
+        tables.push(sortedPairs(c.x || t.fit.x, shifted(c.y)));   // components are sampled at the fit's x
         series.push({label: t.sample + " " + c.label, stroke: colour, width: 0.8, dash: [2, 3],
                      value: function (u, v) { return fmt(v); }});
       });
