@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess  # nosec B404 - runs our own module
 import sys
@@ -39,7 +40,9 @@ def chaos() -> dict:
                # Short limits so lost messages are re-sent within minutes, in the same
                # proportions as the defaults (deadline > hard limit < visibility timeout).
                "LABTRACK_RUN_SOFT_TIME_LIMIT_S": "20", "LABTRACK_RUN_DEADLINE_S": "90",
-               "CELERY_VISIBILITY_TIMEOUT_S": "100"}
+               "CELERY_VISIBILITY_TIMEOUT_S": "100",
+               # A server's settings refuse to start without a real key; this run signs nothing kept.
+               "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)}
         out = os.path.join(var, "chaos.json")
         subprocess.run([sys.executable, "-m", "bench.chaos_run", "--uploads", os.environ.get("CHAOS_UPLOADS", "80"),  # nosec B603
                         "--redis-port", str(port), "--out", out], cwd=REPO, env=env, check=True)

@@ -64,7 +64,7 @@ def main() -> None:
 
         users, sample = _lab()
         _, key = token_create(user=users["chemist"], name="chaos", scope="write")
-        client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")
+        client = Client(raise_request_exception=False, HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {key}")
         tmp = Path(tempfile.mkdtemp(prefix="labtrack-chaos-"))
         spectra = []
         for i in range(8):  # a few distinct spectra, uploaded in turn (each upload is its own measurement)
@@ -75,6 +75,7 @@ def main() -> None:
         statuses: Counter = Counter()
         measurement_ids: list[int] = []
         kills = broker_restarts = 0
+        first_refusal = ""
         restart_at = {args.uploads // 3, (2 * args.uploads) // 3}
         last_sweep = time.monotonic()
         sweeps = 0
@@ -83,10 +84,12 @@ def main() -> None:
             path = spectra[i % len(spectra)]
             with open(path, "rb") as fh:
                 response = client.post("/api/v1/measurements/", {"sample": sample.code, "technique": "nmr",
-                                                                 "files": fh})
+                                                                 "files": fh}, secure=True)
             statuses[response.status_code // 100 * 100] += 1
             if response.status_code == 201:
                 measurement_ids.append(response.json()["id"])
+            elif not first_refusal:
+                first_refusal = f"{response.status_code}: {response.content[:300].decode(errors='replace')}"
             if rng.random() < 0.12:  # about one upload in eight: a worker dies mid-fit
                 victim = rng.randrange(len(workers))
                 workers[victim].stop(signal.SIGKILL)
@@ -125,7 +128,7 @@ def main() -> None:
         record = {
             "uploads": args.uploads, "workers": args.workers, "worker_kills": kills,
             "broker_restarts": broker_restarts, "http_status_classes": dict(statuses),
-            "http_5xx": statuses.get(500, 0), "measurements_created": len(measurement_ids),
+            "http_5xx": statuses.get(500, 0), "first_refusal": first_refusal, "measurements_created": len(measurement_ids),
             "runs": runs.count(), "runs_by_status": dict(by_status),
             "runs_lost": sum(1 for _ in runs.exclude(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED])),
             "measurements_without_a_run": len(set(measurement_ids) - {m for m, _ in per_measurement}),
