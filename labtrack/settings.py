@@ -249,6 +249,7 @@ CELERY_TASK_QUEUES = {"celery": {}, "maintenance": {}}
 CELERY_TASK_ROUTES = {
     "labtrack.analyses.tasks.sweep_stuck_runs": {"queue": "maintenance"},
     "labtrack.ageing.tasks.send_due_reminders": {"queue": "maintenance"},
+    "labtrack.operations.tasks.verify_raw_files": {"queue": "maintenance"},
 }
 CELERY_BEAT_SCHEDULE = {
     # expires: a sweep message that waited past the next one's time is dropped, so a
@@ -258,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
     # Pull-point reminders: each is sent once (a ReminderSent row), so the period only
     # sets how soon after a window opens the e-mail goes out.
     "ageing-reminders": {"task": "labtrack.ageing.tasks.send_due_reminders", "schedule": 900.0},
+    # Every raw file re-hashed once a day; a pass already running (a slow store, an
+    # overlapping tick) makes the next one a no-op, and a tick left waiting an hour is dropped.
+    "verify-raw-files": {"task": "labtrack.operations.tasks.verify_raw_files", "schedule": 86400.0,
+                         "options": {"expires": 3600}},
 }
 # --- Drop folders (issue 13) ---------------------------------------------------------
 # Folders LabTrack may watch must lie under one of these (colon-separated); a manager

@@ -1,7 +1,8 @@
 """Bruker JCAMP-DX parameter files (acqus, procs, ...) read into a dictionary.
 
 Vendored from nmrglue 0.12 (`nmrglue.fileio.bruker.read_jcamp` and its helpers), same
-behaviour, so that reading a TopSpin dataset does not import nmrglue: its package
+behaviour (except that a file ending inside a multi-line value is a parse warning for that
+key, where nmrglue loops for ever), so that reading a TopSpin dataset does not import nmrglue: its package
 import pulls in `nmrglue.process` and with it scipy.signal and scipy.stats (~1 s of every
 `python -m analysis run` and of every fresh worker, issue 16). A test checks this copy
 against nmrglue's on every parameter file in tests/data.
@@ -99,13 +100,19 @@ def _parse_line(line: str, f: TextIO) -> tuple[str, Any]:
     text = line[line.index("=") + 1:].lstrip()
     if "<" in text:  # string, possibly over several lines
         while ">" not in text:
-            text += "\n" + f.readline().rstrip()
+            more = f.readline()
+            if more == "":  # end of file: nmrglue loops here for ever (a truncated file)
+                raise ValueError(f"{key}: the file ends inside a <string>")
+            text += "\n" + more.rstrip()
         value: Any = text[1:-1]
     elif "(" in text:  # array: (0..n) then values, possibly over several lines
         num = int(line[line.index("..") + 2:line.index(")")]) + 1
         value = [_parse_value(t) for t in line[line.index(")") + 1:].split()]
         while len(value) < num:
-            value.extend(_parse_value(t) for t in f.readline().rstrip().split())
+            more = f.readline()
+            if more == "":  # end of file before the declared count: nmrglue loops for ever
+                raise ValueError(f"{key}: the file ends after {len(value)} of {num} values")
+            value.extend(_parse_value(t) for t in more.rstrip().split())
     elif text == "yes":
         value = True
     elif text == "no":

@@ -18,6 +18,7 @@ import numpy as np
 from analysis.data import SaxsCurve
 from analysis.io import reader
 from analysis.io.text_table import SNIFF_BYTES, TextTable, parse_text_table, read_text
+from analysis.io.text_table_stream import read_text_table
 from analysis.result import InputError
 
 EXTENSIONS = (".dat", ".txt", ".csv", ".pdh")
@@ -140,7 +141,7 @@ def _is_pdh_header(header: list[str]) -> bool:
 def read_saxs(path: str, q_unit: str | None = None) -> SaxsCurve:
     """Read a SAXS curve; returns q in 1/nm, intensity and sigma (None if absent) in the
     file's intensity unit."""
-    table = parse_text_table(read_text(path), path=path)
+    table = read_text_table(path)
     data = table.data
     if data.shape[1] > 4:
         raise InputError(f"expected 2 to 4 columns (q, I, sigma, dq), found {data.shape[1]}", path)

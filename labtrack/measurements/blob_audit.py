@@ -53,6 +53,8 @@ class VerifyReport:
     missing: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)
+    # corrupt blob -> what its bytes hash to now (tells one corruption from another)
+    corrupt_actual: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,7 @@ def verify(storage: Storage | None = None, *, problem: Say = lambda line: None,
             problem(f"MISSING {where} (raw file {affected})")
         elif actual != sha:
             report.corrupt.append(sha)
+            report.corrupt_actual[sha] = actual
             problem(f"CORRUPT {where}: its bytes now hash to {actual} (raw file {affected})")
     for sha in blob_names(storage):
         if sha not in users:

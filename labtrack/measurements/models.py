@@ -103,3 +103,69 @@ class RawFile(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Raw files are immutable and are never deleted.")
+
+
+class BlobCheckStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    ABANDONED = "abandoned", "Abandoned (its worker died)"
+
+
+class BlobCheck(models.Model):
+    """One pass of the periodic re-verification: every stored raw-file blob re-hashed
+    against its SHA-256. At most one pass runs at a time (the constraint is the claim that
+    keeps two overlapping beat ticks from both running)."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=BlobCheckStatus.choices, default=BlobCheckStatus.RUNNING)
+    storage_location = models.CharField(max_length=500, blank=True, help_text="MEDIA_ROOT or the S3 bucket checked")
+    blobs_checked = models.PositiveIntegerField(default=0)
+    missing_count = models.PositiveIntegerField(default=0)
+    corrupt_count = models.PositiveIntegerField(default=0)
+    new_mismatch_count = models.PositiveIntegerField(default=0, help_text="mismatches the previous pass did not report")
+    unreferenced_count = models.PositiveIntegerField(default=0, help_text="blobs no raw file needs (not a failure)")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["status"], condition=models.Q(status="running"),
+                                               name="one_running_blob_check")]
+
+    def __str__(self) -> str:
+        return f"Blob check #{self.pk} of {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == BlobCheckStatus.DONE and not self.missing_count and not self.corrupt_count
+
+
+class BlobMismatchKind(models.TextChoices):
+    MISSING = "missing", "Missing"
+    CORRUPT = "corrupt", "Corrupt (bytes no longer hash to the name)"
+
+
+class BlobMismatch(models.Model):
+    """A missing or corrupt blob found by one pass, with what it affects. The same
+    mismatch found again the next night is a new row (each pass is complete on its own)
+    carrying the first e-mail's time, so it is not e-mailed again."""
+
+    check_pass = models.ForeignKey(BlobCheck, on_delete=models.CASCADE, related_name="mismatches")
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=8, choices=BlobMismatchKind.choices)
+    actual_sha256 = models.CharField(max_length=64, blank=True, help_text="what a corrupt blob's bytes hash to now")
+    location = models.CharField(max_length=1000)
+    raw_file_count = models.PositiveIntegerField(default=0)
+    affected = models.JSONField(default=list, blank=True,
+                                help_text="up to 50 raw files: id, name, measurement, sample, batch, project")
+    batch_codes = models.TextField(blank=True)
+    first_found_at = models.DateTimeField(help_text="when a pass first reported this mismatch (unbroken since)")
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="when the managers were e-mailed about it")
+
+    class Meta:
+        ordering = ["check_pass", "kind", "sha256"]
+        constraints = [models.UniqueConstraint(fields=["check_pass", "sha256"], name="one_mismatch_per_blob_per_check")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} blob {self.sha256[:12]}… ({self.batch_codes or 'no batch'})"

@@ -260,3 +260,21 @@ def test_streaming_a_large_blob_holds_only_chunks_in_memory(members, sample, s3_
 
     download()  # (URLconf, views, session and middleware loaded once, before measuring)
     assert peak_mib(download) < 6
+
+
+def test_the_periodic_check_flags_a_bit_flip_in_the_bucket(members, sample, pl_bytes, s3_storage, settings):
+    from django.core import mail
+
+    from labtrack.measurements.integrity import blob_check_run
+
+    settings.ADMINS = [("Ops", "ops@lab.example")]
+    _upload(members["chemist"], sample, pl_bytes)
+    rotted = _upload(members["chemist"], sample, pl_bytes + b"500,1\n", name="rotted.csv")
+    assert blob_check_run().ok and mail.outbox == []
+    data = bytearray(s3_storage.get(rotted.sha256))
+    data[10] ^= 0x01
+    s3_storage.put(rotted.sha256, bytes(data))
+    check = blob_check_run()
+    assert (check.blobs_checked, check.corrupt_count) == (2, 1) and s3_storage.bucket in check.storage_location
+    assert check.mismatches.get().location.startswith("s3://")
+    assert len(mail.outbox) == 1 and "rotted.csv" in mail.outbox[0].body and "NC8.3" in mail.outbox[0].body
