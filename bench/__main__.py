@@ -6,6 +6,7 @@ import importlib
 import json
 import os
 import pkgutil
+import secrets
 import platform
 import statistics
 import sys
@@ -16,6 +17,9 @@ import bench
 from bench import BENCHMARKS
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
+# Django's settings refuse to start without a real key unless DEBUG is on; a benchmark runs
+# the production settings (DEBUG off) and signs nothing that outlives it.
+os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(50))
 
 
 def _load_all() -> None:
