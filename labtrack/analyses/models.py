@@ -165,6 +165,12 @@ class AnalysisRun(models.Model):
             # await review (a few percent of all runs once a lab reviews), in queue order.
             models.Index(fields=["project", "queued_at", "id"], name="run_awaiting_review",
                          condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
+            # "Has a run awaiting review / of record" per batch (the batch list's review
+            # filter, probed once per batch): index-only, a few percent of the runs each.
+            models.Index(fields=["batch", "id"], name="run_awaiting_review_batch",
+                         condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
+            models.Index(fields=["batch", "id"], name="run_of_record_batch",
+                         condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.ACCEPTED)),
         ]
         constraints = [
             # The result of record: at most one accepted current run per measurement and routine.
