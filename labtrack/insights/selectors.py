@@ -154,7 +154,8 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
                             run_id=run_id, accepted=bool(of_record), routine=run_routine,
                             technique=technique or "", aged=bool(aged), x_stderr=x_stderr))
     if ordered:
-        points.sort(key=lambda p: (_batch_key(p.batch), _batch_key(p.sample), p.x))
+        # run_id last: a pending re-fit and its accepted parent share batch, sample and x.
+        points.sort(key=lambda p: (_batch_key(p.batch), _batch_key(p.sample), p.x, p.run_id))
     return points
 
 
