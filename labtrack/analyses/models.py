@@ -173,7 +173,7 @@ class AnalysisRun(models.Model):
             # (merged against re-fits): index-only instead of the whole runs table.
             models.Index(fields=["id"], include=["project", "requested_by"], name="run_awaiting_review_ids",
                          condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
-            models.Index(fields=["batch", "id"], name="run_of_record_batch",
+            models.Index(fields=["batch", "id"], include=["project"], name="run_of_record_batch",
                          condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.ACCEPTED)),
         ]
         constraints = [
