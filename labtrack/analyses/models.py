@@ -234,7 +234,7 @@ class Quantity(models.Model):
         indexes = [
             # Trends and the API pick one kind of number across the lab: the columns they
             # read ride in the index (PostgreSQL), so 20,000 points need no heap visits.
-            models.Index(fields=["name", "assignment"], include=["run", "value", "stderr"],
+            models.Index(fields=["name", "assignment"], include=["run", "value", "stderr", "unit"],
                          name="quantity_kind_values"),
             models.Index(fields=["run", "name"]),
         ]
