@@ -171,7 +171,7 @@ class AnalysisRun(models.Model):
                          condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
             # The queue's counts and requester list read every waiting run in id order
             # (merged against re-fits): index-only instead of the whole runs table.
-            models.Index(fields=["id"], include=["project", "requested_by"], name="run_awaiting_review_ids",
+            models.Index(fields=["id"], include=["project", "requested_by", "batch"], name="run_awaiting_review_ids",
                          condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
             models.Index(fields=["batch", "id"], include=["project"], name="run_of_record_batch",
                          condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.ACCEPTED)),

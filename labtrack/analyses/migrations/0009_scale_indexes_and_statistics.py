@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='analysisrun',
-            index=models.Index(condition=models.Q(('is_current', True), ('review_state', 'pending'), ('status', 'succeeded')), fields=['id'], include=('project', 'requested_by'), name='run_awaiting_review_ids'),
+            index=models.Index(condition=models.Q(('is_current', True), ('review_state', 'pending'), ('status', 'succeeded')), fields=['id'], include=('project', 'requested_by', 'batch'), name='run_awaiting_review_ids'),
         ),
         migrations.AddIndex(
             model_name='analysisrun',
