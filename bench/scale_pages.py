@@ -4,6 +4,9 @@ Seeds (once; kept between runs) a lab of N batches, migrates it to the current c
 schema, and times every cross-batch page and API list through Django's test client
 in-process (server time: route, query, render, stream). Prints one JSON document.
 
+Like the deployed gunicorn workers, the process freezes its startup objects out of the
+garbage collector (gc.freeze) before timing; BENCH_SCALE_GC_FREEZE=0 measures without.
+
 Database: with DATABASE_URL (PostgreSQL) a sibling database `<name>_bench<N>` on the same
 server (created when missing); without it a SQLite file under var/bench/. One process
 per size, because Django reads its database settings once.
@@ -146,6 +149,12 @@ def pages(n: int) -> dict:
     from labtrack.samples.models import Project
 
     settings.DEBUG = False
+    if os.environ.get("BENCH_SCALE_GC_FREEZE", "1") == "1":
+        # As the deployed server does (deploy/gunicorn.conf.py, post_worker_init): the
+        # objects of a loaded application are frozen out of the garbage collector's full
+        # collections, which would otherwise rescan ~150,000 of them during requests.
+        gc.collect()
+        gc.freeze()
     project = Project.objects.get(name=f"scale-{n}")
     User = get_user_model()
     client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_PROTO="https")
@@ -187,6 +196,7 @@ def pages(n: int) -> dict:
         figures["review_queue"] = _time_page(client, reverse("review_queue"))
         figures["review_queue_newest_nmr"] = _time_page(client, reverse("review_queue") + "?technique=nmr&order=newest")
     return {"n_batches": n, "database": vendor, "seed": seed, "pages": figures,
+            "gc_frozen_after_setup": os.environ.get("BENCH_SCALE_GC_FREEZE", "1") == "1",
             "load_average_1_5_15_at_start": load_at_start,
             "load_average_1_5_15_at_end": [round(v, 2) for v in os.getloadavg()], "cpus": os.cpu_count(),
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
