@@ -4,6 +4,9 @@ Seeds (once; kept between runs) a lab of N batches, migrates it to the current c
 schema, and times every cross-batch page and API list through Django's test client
 in-process (server time: route, query, render, stream). Prints one JSON document.
 
+Like the deployed gunicorn workers, the process freezes its startup objects out of the
+garbage collector (gc.freeze) before timing; BENCH_SCALE_GC_FREEZE=0 measures without.
+
 Database: with DATABASE_URL (PostgreSQL) a sibling database `<name>_bench<N>` on the same
 server (created when missing); without it a SQLite file under var/bench/. One process
 per size, because Django reads its database settings once.
@@ -66,12 +69,22 @@ def _consume(response) -> int:
 def _time_page(client, url: str) -> dict:
     from django.db import connection
 
+    gc_pauses: list[float] = []
+    gc_started = [0.0]
+
+    def on_gc(phase, info):  # collector pauses inside the timed requests (Python's, not ours)
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_pauses.append(time.perf_counter() - gc_started[0])
+
     t0 = time.perf_counter()
     response = client.get(url)
     size = _consume(response)
     first = time.perf_counter() - t0
     if response.status_code != 200:
         return {"url": url, "status": response.status_code, "error": "not 200"}
+    gc.callbacks.append(on_gc)
     times = [first]
     cpu = []
     spent = first
@@ -82,12 +95,20 @@ def _time_page(client, url: str) -> dict:
         cpu.append(time.process_time() - c0)
         times.append(dt)
         spent += dt
+    gc.callbacks.remove(on_gc)
     if len(times) > 2:
         times = times[1:]  # the first request warmed caches and templates
     times.sort()
     executed = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: (executed.append(sql),
-                                                                                 execute(sql, params, many, context))[1]):
+
+    def timed(execute, sql, params, many, context):
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            executed.append(time.perf_counter() - t)
+
+    with connection.execute_wrapper(timed):
         _consume(client.get(url))
     peak_mib = None
     if statistics.median(times) < 5.0:  # tracemalloc slows Python ~2x: only for pages that finish
@@ -102,10 +123,16 @@ def _time_page(client, url: str) -> dict:
             # This process's CPU per request (Python: ORM, templates, drawing), which the
             # other tenants of a shared machine inflate less than wall time.
             "python_cpu_p50_ms": round(statistics.median(cpu) * 1e3, 1) if cpu else None, "queries": len(executed),
+            # Wall time inside the database driver for one request (server execution plus
+            # transfer), and the garbage collector's pauses per timed request.
+            "sql_ms": round(sum(executed) * 1e3, 1),
+            "gc_pause_ms_per_request": round(sum(gc_pauses) * 1e3 / max(1, len(cpu)), 1),
+            "gc_pause_max_ms": round(max(gc_pauses, default=0.0) * 1e3, 1),
             "bytes": size, "peak_python_mib": peak_mib}
 
 
 def pages(n: int) -> dict:
+    load_at_start = [round(v, 2) for v in os.getloadavg()]
     t_setup = time.perf_counter()
     vendor = _setup(n)
     from bench.scale_seed import ensure_seeded
@@ -122,6 +149,12 @@ def pages(n: int) -> dict:
     from labtrack.samples.models import Project
 
     settings.DEBUG = False
+    if os.environ.get("BENCH_SCALE_GC_FREEZE", "1") == "1":
+        # As the deployed server does (deploy/gunicorn.conf.py, post_worker_init): the
+        # objects of a loaded application are frozen out of the garbage collector's full
+        # collections, which would otherwise rescan ~150,000 of them during requests.
+        gc.collect()
+        gc.freeze()
     project = Project.objects.get(name=f"scale-{n}")
     User = get_user_model()
     client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_PROTO="https")
@@ -163,6 +196,8 @@ def pages(n: int) -> dict:
         figures["review_queue"] = _time_page(client, reverse("review_queue"))
         figures["review_queue_newest_nmr"] = _time_page(client, reverse("review_queue") + "?technique=nmr&order=newest")
     return {"n_batches": n, "database": vendor, "seed": seed, "pages": figures,
+            "gc_frozen_after_setup": os.environ.get("BENCH_SCALE_GC_FREEZE", "1") == "1",
+            "load_average_1_5_15_at_start": load_at_start,
             "load_average_1_5_15_at_end": [round(v, 2) for v in os.getloadavg()], "cpus": os.cpu_count(),
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 

@@ -22,7 +22,7 @@ WIDE_KEYS = ["batch", "sample", "measurement", "technique", "measured_at", "samp
 
 def long_rows(quantities: QuerySet) -> Iterator[list[Any]]:
     """Header, then one row per quantity (the /results.csv columns)."""
-    return results_csv_rows(quantities.iterator(chunk_size=CHUNK_ROWS))
+    return results_csv_rows(quantities)
 
 
 def _column(routine: str, name: str, component: str, unit: str) -> str:

@@ -165,6 +165,16 @@ class AnalysisRun(models.Model):
             # await review (a few percent of all runs once a lab reviews), in queue order.
             models.Index(fields=["project", "queued_at", "id"], name="run_awaiting_review",
                          condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
+            # "Has a run awaiting review / of record" per batch (the batch list's review
+            # filter, probed once per batch): index-only, a few percent of the runs each.
+            models.Index(fields=["batch", "id"], name="run_awaiting_review_batch",
+                         condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
+            # The queue's counts and requester list read every waiting run in id order
+            # (merged against re-fits): index-only instead of the whole runs table.
+            models.Index(fields=["id"], include=["project", "requested_by", "batch"], name="run_awaiting_review_ids",
+                         condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.PENDING)),
+            models.Index(fields=["batch", "id"], include=["project"], name="run_of_record_batch",
+                         condition=Q(is_current=True, status=RunStatus.SUCCEEDED, review_state=ReviewState.ACCEPTED)),
         ]
         constraints = [
             # The result of record: at most one accepted current run per measurement and routine.
@@ -224,7 +234,7 @@ class Quantity(models.Model):
         indexes = [
             # Trends and the API pick one kind of number across the lab: the columns they
             # read ride in the index (PostgreSQL), so 20,000 points need no heap visits.
-            models.Index(fields=["name", "assignment"], include=["run", "value", "stderr"],
+            models.Index(fields=["name", "assignment"], include=["run", "value", "stderr", "unit"],
                          name="quantity_kind_values"),
             models.Index(fields=["run", "name"]),
         ]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, Iterator
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Prefetch, Q, QuerySet, Value, When
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
@@ -17,11 +17,11 @@ from labtrack.analyses.parameters_used import parameters_used
 from labtrack.analyses.run_display import fit_quality, quantity_groups
 from labtrack.core.errors import NotFoundForUser
 from labtrack.core.naturalsort import natural_key
-from labtrack.core.records import is_candidate, record_rank
+from labtrack.core.records import is_candidate, of_record_q, record_rank
 from labtrack.core.roles import Action, role_allows
 from labtrack.measurements.models import RawFile
 from labtrack.samples.memberships import memberships_for
-from labtrack.samples.models import Batch, Sample, code_is
+from labtrack.samples.models import Batch, Sample, code_is, sample_age_expression
 
 HEAVY = HEAVY_FIELDS
 
@@ -380,29 +380,42 @@ RESULTS_CSV_HEADER = ["batch", "sample", "sample_age_days", "technique", "routin
                       "component", "assignment", "name", "value", "stderr", "unit"]
 
 
-def results_csv_rows(quantities) -> Iterator[list[Any]]:
-    """Rows (header first) for a CSV of quantities from `quantities_of_record`, one at a
-    time (an export of every number in the lab stays in bounded memory)."""
+# The CSV's columns as plain values from the one query (no model instances: 20,000 rows
+# built 80,000 quantity, run, measurement and sample objects). The age is the database's
+# interval, so its days are those of Measurement.sample_age_days to the microsecond.
+_CSV_COLUMNS = ("run__batch__code", "run__measurement__sample__code", "csv_age", "run__measurement__technique",
+                "run__routine", "run_id", "csv_of_record", "component_label", "assignment", "name", "value",
+                "value_json", "stderr", "unit", "id", "run__measurement_id")
+CSV_CHUNK_ROWS = 2000
+
+
+def results_csv_rows(quantities: QuerySet) -> Iterator[list[Any]]:
+    """Rows (header first) for a CSV of quantities from `quantities_of_record` (in its
+    order), streamed from a server-side cursor CSV_CHUNK_ROWS at a time: an export of
+    every number in the lab stays in bounded memory and one query."""
     yield RESULTS_CSV_HEADER
-    for q in _components_in_natural_order(quantities):
-        run, measurement = q.run, q.run.measurement
-        yield [run.batch.code, measurement.sample.code if measurement else "",
-               round(measurement.sample_age_days, 3) if measurement else "",
-               measurement.technique if measurement else "", run.routine, run.pk, run.is_of_record,
-               q.component_label, q.assignment, q.name,
-               q.value if q.value is not None else q.value_json, q.stderr, q.unit]
+    rows = (quantities.annotate(csv_age=sample_age_expression("run__measurement__sample", "run__measurement__measured_at"),
+                                csv_of_record=ExpressionWrapper(of_record_q("run__"), output_field=BooleanField()))
+            .values_list(*_CSV_COLUMNS).iterator(chunk_size=CSV_CHUNK_ROWS))
+    for (batch, sample, age, technique, routine, run_id, of_record, component, assignment, name, value, value_json,
+         stderr, unit, _pk, measurement_id) in _components_in_natural_order(rows):
+        measured = measurement_id is not None
+        yield [batch, sample if measured else "", round(age.total_seconds() / 86400.0, 3) if measured else "",
+               technique if measured else "", routine, run_id, bool(of_record), component, assignment, name,
+               value if value is not None else value_json, stderr, unit]
 
 
-def _components_in_natural_order(quantities) -> Iterator[Quantity]:
-    """The quantities as given (grouped by run), each run's in natural component order
-    (p2 before p10, which the database's text order puts after): one run buffered at a time."""
-    chunk: list[Quantity] = []
-    for q in quantities:
-        if chunk and q.run_id != chunk[-1].run_id:
-            yield from sorted(chunk, key=lambda x: (natural_key(x.component_label), x.pk))
+def _components_in_natural_order(rows: Iterator[tuple]) -> Iterator[tuple]:
+    """The rows as given (grouped by run, _CSV_COLUMNS), each run's in natural component
+    order (p2 before p10, which the database's text order puts after): one run buffered at
+    a time."""
+    chunk: list[tuple] = []
+    for row in rows:
+        if chunk and row[5] != chunk[-1][5]:
+            yield from sorted(chunk, key=lambda r: (natural_key(r[7]), r[14]))
             chunk = []
-        chunk.append(q)
-    yield from sorted(chunk, key=lambda x: (natural_key(x.component_label), x.pk))
+        chunk.append(row)
+    yield from sorted(chunk, key=lambda r: (natural_key(r[7]), r[14]))
 
 
 def routine_parameters(routine: str) -> dict[str, dict[str, Any]]:

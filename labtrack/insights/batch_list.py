@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from labtrack.analyses.models import AnalysisRun
 from labtrack.insights.search import parse_query
-from labtrack.measurements.models import Measurement
+from labtrack.measurements.models import Measurement, Technique
 from labtrack.samples.models import Batch, Sample
 from labtrack.samples.permissions import visible_projects
 
@@ -63,9 +63,8 @@ def _aware(d: date, end: bool = False) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.max if end else time.min))
 
 
-def batch_list(*, user, filters: BatchFilters) -> QuerySet:
-    """Batches the user may see, filtered and sorted; protocol and project joined.
-    Per-row counts and techniques for a page come from `batch_counts`/`batch_techniques`."""
+def _filtered(*, user, filters: BatchFilters) -> tuple[QuerySet, dict[str, Any]]:
+    """The filtered batches (unordered) and the annotation the sort needs, if any."""
     qs = Batch.objects.filter(project__in=visible_projects(user)).select_related("protocol", "project")
     f = filters
     if f.project_id:
@@ -100,21 +99,78 @@ def batch_list(*, user, filters: BatchFilters) -> QuerySet:
         qs = qs.exclude(Exists(accepted))
     # Counts are computed for the shown page only (batch_counts); a count is annotated on
     # every row only when the list is sorted by it.
+    annotations: dict[str, Any] = {}
     if f.sort.lstrip("-") == "measurements":
         # One grouped join over the measurements (hash aggregate), not a correlated
         # COUNT per batch (10,000 index probes at 10k batches).
-        qs = qs.annotate(n_measurements=Count("samples__measurements"))
+        annotations["n_measurements"] = Count("samples__measurements")
     elif f.sort.lstrip("-") == "pending":
-        qs = qs.annotate(n_pending=_count(pending, "batch"))
+        annotations["n_pending"] = _count(pending, "batch")
+    return qs, annotations
 
+
+def _ordering(f: BatchFilters) -> list:
     key = f.sort.lstrip("-") if f.sort.lstrip("-") in SORTS else "date"
     descending = f.sort.startswith("-") if f.sort.lstrip("-") in SORTS else True
     expr = F(SORTS[key])
     # synthesised_at is never null: NULLS LAST there would only stop PostgreSQL using the
     # (project, -synthesised_at) index.
     nulls_last = True if key != "date" else None
-    order = expr.desc(nulls_last=nulls_last) if descending else expr.asc(nulls_last=nulls_last)
-    return qs.order_by(order, "code")
+    return [expr.desc(nulls_last=nulls_last) if descending else expr.asc(nulls_last=nulls_last), "code"]
+
+
+def batch_list(*, user, filters: BatchFilters) -> QuerySet:
+    """Batches the user may see, filtered and sorted; protocol and project joined.
+    Per-row counts and techniques for a page come from `batch_counts`/`batch_techniques`."""
+    qs, annotations = _filtered(user=user, filters=filters)
+    return qs.annotate(**annotations).order_by(*_ordering(filters))
+
+
+def batch_list_rows(*, user, filters: BatchFilters) -> "QuerySet | SortedByCount":
+    """What the list page pages through: `batch_list`, or when sorted by a count the
+    same rows as a SortedByCount (narrow sort first)."""
+    qs, annotations = _filtered(user=user, filters=filters)
+    if not annotations:
+        return qs.order_by(*_ordering(filters))
+    return SortedByCount(qs, annotations, _ordering(filters))
+
+
+# Filters that probe other tables once per batch (EXISTS): an exact count of their matches
+# walks every batch of the lab, so the list counts them only as far as it must.
+PROBING_FILTERS = ("techniques", "review")
+
+
+def count_is_cheap(filters: BatchFilters) -> bool:
+    """True when counting every match reads the batches alone (no per-batch probes)."""
+    return not any(getattr(filters, name) for name in PROBING_FILTERS)
+
+
+def batch_list_count_queryset(*, user, filters: BatchFilters) -> QuerySet:
+    """The same batches as `batch_list`, without the sort's annotation (a COUNT needs
+    neither the order nor a per-batch count)."""
+    return _filtered(user=user, filters=filters)[0].order_by()
+
+
+class SortedByCount:
+    """`batch_list` sorted by a per-batch count, sliced like a queryset for the paginator:
+    the sort runs on narrow rows (id, code, count: one hash aggregate), then only the
+    page's batches are loaded with protocol and project. Grouping the full rows (batch,
+    project and protocol columns) sorted 50,000 wide rows at 10,000 batches."""
+
+    def __init__(self, qs: QuerySet, annotations: dict, ordering: list):
+        self.qs, self.annotations, self.ordering = qs, annotations, ordering
+
+    def count(self) -> int:
+        return self.qs.order_by().count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Batch]:
+        ids = list(self.qs.select_related(None).values("pk").annotate(**self.annotations).order_by(*self.ordering)
+                   .values_list("pk", flat=True)[index])
+        rows = Batch.objects.select_related("protocol", "project").in_bulk(ids)
+        return [rows[pk] for pk in ids]
 
 
 def batch_counts(batch_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -157,22 +213,47 @@ def batch_techniques(batch_ids: list[int]) -> dict[int, list[str]]:
     return {pk: sorted(t) for pk, t in out.items()}
 
 
-CSV_CHUNK = 500
+CSV_CHUNK = 2000
+
+
+def _csv_annotations() -> dict[str, Any]:
+    """The CSV's per-batch counts and techniques as subqueries of one query (PostgreSQL
+    hashes each subquery once, so 10,000 batches cost ~0.4 s in SQL), with the same rules
+    as `batch_counts`/`batch_techniques`."""
+    runs = AnalysisRun.objects.filter(batch=OuterRef("pk"))
+    measurements = Measurement.objects.filter(sample__batch=OuterRef("pk"))
+    out: dict[str, Any] = {
+        "csv_samples": _count(Sample.objects.filter(batch=OuterRef("pk")), "batch"),
+        "csv_measurements": _count(measurements, "sample__batch"),
+        "csv_pending": _count(runs.awaiting_review(), "batch"),
+        "csv_accepted": _count(runs.of_record(), "batch"),
+    }
+    for technique in sorted(Technique.values):
+        out[f"csv_has_{technique}"] = Exists(measurements.filter(technique=technique))
+    return out
 
 
 def batch_csv_rows_streamed(qs: QuerySet) -> Iterator[list[Any]]:
-    """Rows for the CSV export of a `batch_list` queryset (header first), in its order,
-    CSV_CHUNK batches at a time: the counts of each chunk in a few grouped queries (IN
-    lists of 500 ids, never 10,000), so memory stays flat however many batches match."""
+    """Rows for the CSV export of a `batch_list` queryset (header first), in its order:
+    one query (counts and techniques as subqueries, plain tuples, no model instances)
+    read through a server-side cursor CSV_CHUNK rows at a time, so memory and the number
+    of queries stay flat however many batches match."""
     yield CSV_HEADER
-    chunk: list[Batch] = []
-    for batch in qs.iterator(chunk_size=CSV_CHUNK):
-        chunk.append(batch)
-        if len(chunk) == CSV_CHUNK:
-            yield from batch_csv_rows(attach_page_data(chunk))[1:]
-            chunk = []
-    if chunk:
-        yield from batch_csv_rows(attach_page_data(chunk))[1:]
+    annotations = _csv_annotations()
+    techniques = [name.removeprefix("csv_has_") for name in annotations if name.startswith("csv_has_")]
+    rows = (qs.select_related(None).annotate(**annotations)
+            .values_list("code", "project__name", "synthesised_at", "protocol__name", "protocol__version", "status",
+                         "opa_concentration_molar", "reaction_duration_s", "temperature_c", "csv_samples",
+                         "csv_measurements", *(f"csv_has_{t}" for t in techniques), "csv_pending", "csv_accepted",
+                         "notes"))
+    n = len(techniques)
+    for row in rows.iterator(chunk_size=CSV_CHUNK):
+        (code, project, synthesised_at, protocol, version, status, opa, duration, temperature, n_samples,
+         n_measurements) = row[:11]
+        has, (n_pending, n_accepted, notes) = row[11:11 + n], row[11 + n:]
+        yield [code, project, synthesised_at.isoformat(), f"{protocol} v{version}" if protocol is not None else "",
+               status, opa, duration, temperature, n_samples, n_measurements,
+               " ".join(t for t, present in zip(techniques, has) if present), n_pending, n_accepted, notes]
 
 
 CSV_HEADER = ["code", "project", "synthesised_at", "protocol", "status", "opa_concentration_molar",

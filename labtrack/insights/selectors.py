@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Func, Q
 from django.db.models.functions import Coalesce
 
 from labtrack.analyses.derived import batch_diameters_with_errors
@@ -110,16 +110,24 @@ def _batch_key(code: str) -> tuple:
     return natural_key(code)
 
 
+def _plotted(*, user, name: str, assignment: str, accepted_only: bool, routine: str):
+    return quantities_of_record(user=user, accepted_only=accepted_only, name=name, assignment=assignment,
+                                routine=routine or None).filter(value__isnull=False)
+
+
 def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days",
-                    accepted_only: bool = True, routine: str = "") -> list[Point]:
+                    accepted_only: bool = True, routine: str = "", batch_ids: list[int] | None = None,
+                    ordered: bool = True) -> list[Point]:
     """Every value of record of `name` (for component `assignment`, if given; from
     `routine` only, if given) in the user's projects, with its x coordinate, or every
     current candidate with `accepted_only=False`; points whose x is unknown are left out.
-    In natural order of batch, then sample, then x."""
+    In natural order of batch, then sample, then x (`ordered=False`: in no particular
+    order, for a figure that groups them itself). `batch_ids` narrows to those batches."""
     if x not in X_AXES:
         raise ValueError(f"unknown x axis {x!r}")
-    quantities = quantities_of_record(user=user, accepted_only=accepted_only, name=name, assignment=assignment,
-                                      routine=routine or None).filter(value__isnull=False)
+    quantities = _plotted(user=user, name=name, assignment=assignment, accepted_only=accepted_only, routine=routine)
+    if batch_ids is not None:
+        quantities = quantities.filter(run__batch_id__in=batch_ids)
     columns = _COLUMNS + ((_X_COLUMNS[x],) if x in _X_COLUMNS else ())
     rows = (quantities.order_by()
             .annotate(of_record=ExpressionWrapper(of_record_q("run__"), output_field=BooleanField()),
@@ -128,8 +136,7 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
                       age_days=sample_age_days())
             .values_list(*columns))
     # The same diameter the layer model uses (one rule for "the batch's size").
-    diameters = (batch_diameters_with_errors(Batch.objects.filter(project__in=visible_projects(user)).values("pk"))
-                 if x == "diameter_nm" else {})
+    diameters = _diameters(user, batch_ids) if x == "diameter_nm" else {}
     points = []
     # A plain fetch: the rows are small tuples (a server-side cursor costs round trips).
     for (batch, sample, value, stderr, unit, run_id, of_record, run_routine, technique, age_days, aged, batch_id,
@@ -146,5 +153,83 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
         points.append(Point(batch=batch, sample=sample or "", x=float(xv), value=value, stderr=stderr, unit=unit,
                             run_id=run_id, accepted=bool(of_record), routine=run_routine,
                             technique=technique or "", aged=bool(aged), x_stderr=x_stderr))
-    points.sort(key=lambda p: (_batch_key(p.batch), _batch_key(p.sample), p.x))
+    if ordered:
+        # run_id last: a pending re-fit and its accepted parent share batch, sample and x.
+        points.sort(key=lambda p: (_batch_key(p.batch), _batch_key(p.sample), p.x, p.run_id))
     return points
+
+
+def _diameters(user, batch_ids: list[int] | None = None) -> dict:
+    batches = Batch.objects.filter(project__in=visible_projects(user))
+    if batch_ids is not None:
+        batches = batches.filter(pk__in=batch_ids)
+    return batch_diameters_with_errors(batches.values("pk"))
+
+
+@dataclass
+class TrendSummary:
+    """What the trends page shows besides the figure: counts, the first rows of the table
+    and the first points with a negative sample age (both in quantity_points' order)."""
+
+    n_points: int
+    n_accepted: int
+    points: list[Point]
+    negative_ages: list[Point]
+    n_negative_ages: int
+
+    @property
+    def n_pending(self) -> int:
+        return self.n_points - self.n_accepted
+
+
+def _first_batches(rows: list[tuple], count_at: int, limit: int) -> list[int]:
+    """Batch ids, in natural order of code, until their points (row[count_at]) reach
+    `limit`; batches whose code sorts equal to the last one taken come too (a tie could
+    interleave their points)."""
+    taken: list[int] = []
+    total, last_key = 0, None
+    for row in rows:
+        n = row[count_at]
+        if not n:
+            continue
+        key = _batch_key(row[1])
+        if total >= limit and key != last_key:
+            break
+        taken.append(row[0])
+        total += n
+        last_key = key
+    return taken
+
+
+def trend_summary(*, user, name: str, assignment: str = "", x: str = "age_days", accepted_only: bool = True,
+                  routine: str = "", limit: int = 200, negative_limit: int = 20) -> TrendSummary:
+    """The counts of `quantity_points` and its first `limit` points (and first
+    `negative_limit` points with a negative age, on the age axis) without reading every
+    point: one grouped query gives each batch's counts, then only the batches that hold
+    the first points are read. Same points, same order as quantity_points."""
+    if x not in X_AXES:
+        raise ValueError(f"unknown x axis {x!r}")
+    qs = _plotted(user=user, name=name, assignment=assignment, accepted_only=accepted_only, routine=routine).order_by()
+    counts = {"n": Count("run_id"), "n_accepted": Count("run_id", filter=of_record_q("run__"))}
+    if x == "age_days":
+        qs = qs.annotate(age_days=sample_age_days()).filter(age_days__isnull=False)
+        counts["n_negative"] = Count("run_id", filter=Q(age_days__lt=0))
+    elif x in _X_COLUMNS:
+        qs = qs.filter(**{f"{_X_COLUMNS[x]}__isnull": False})
+    rows = list(qs.values("run__batch_id", "run__batch__code").annotate(**counts)
+                .values_list("run__batch_id", "run__batch__code", *counts))
+    if x == "diameter_nm":  # points of batches without a diameter are not plotted
+        known = _diameters(user, [r[0] for r in rows])
+        rows = [r for r in rows if r[0] in known]
+    rows.sort(key=lambda r: _batch_key(r[1]))
+    query = {"user": user, "name": name, "assignment": assignment, "x": x, "accepted_only": accepted_only,
+             "routine": routine}
+    first = _first_batches(rows, 2, limit)
+    points = quantity_points(**query, batch_ids=first)[:limit] if first else []
+    negative: list[Point] = []
+    n_negative = sum(r[4] for r in rows) if x == "age_days" else 0
+    if n_negative:
+        with_negative = _first_batches(rows, 4, negative_limit)
+        negative = [p for p in quantity_points(**query, batch_ids=with_negative) if p.x < 0][:negative_limit]
+    return TrendSummary(n_points=sum(r[2] for r in rows), n_accepted=sum(r[3] for r in rows), points=points,
+                        negative_ages=negative, n_negative_ages=n_negative)

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from labtrack.analyses import batch_page
 from labtrack.analyses import selectors as run_selectors
@@ -36,16 +37,52 @@ def _filtered(request):
     return form, filters, current
 
 
+# With filters that probe each batch (technique, review) the list counts at least this far
+# and then says "more than"; an exact count of 7,500 matches out of 10,000 batches cost as
+# much as the rest of the page.
+COUNT_AT_LEAST = 1000
+
+
+class BatchPaginator(Paginator):
+    """Counts `count_qs` exactly when that reads the batches alone; otherwise only up to
+    max(COUNT_AT_LEAST, rows up to the page asked for), `count_capped` telling whether
+    more matched (the count is then the limit + 1, so the next page link stays)."""
+
+    def __init__(self, object_list, per_page: int, *, count_qs, exact: bool, page_number: int):
+        super().__init__(object_list, per_page)
+        self.count_qs = count_qs
+        self.count_limit = None if exact else max(COUNT_AT_LEAST, (page_number + 1) * per_page)
+        self.count_capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.count_limit is None:
+            return self.count_qs.count()
+        n = self.count_qs.values("pk")[: self.count_limit + 1].count()
+        self.count_capped = n > self.count_limit
+        return n
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
+
+
 @page
 def batch_list(request):
     form, filters, current = _filtered(request)
-    qs = listing.batch_list(user=request.user, filters=filters)
-    paginator = Paginator(qs, PAGE_SIZE)
+    rows = listing.batch_list_rows(user=request.user, filters=filters)
+    paginator = BatchPaginator(rows, PAGE_SIZE, page_number=_page_number(request.GET.get("page")),
+                               count_qs=listing.batch_list_count_queryset(user=request.user, filters=filters),
+                               exact=listing.count_is_cheap(filters))
     page_obj = paginator.get_page(request.GET.get("page"))
     batches = listing.attach_page_data(list(page_obj.object_list))
     return render(request, "web/batch_list.html", {
         "form": form, "page_obj": page_obj, "batches": batches, "current": current,
-        "filtered": form.has_filters(), "sort": filters.sort,
+        "filtered": form.has_filters(), "sort": filters.sort, "count_capped": paginator.count_capped,
+        "count_limit": paginator.count_limit,
         "csv_query": request.GET.urlencode(),
     })
 

@@ -24,7 +24,7 @@ def results_csv(request):
     quantities = quantities_of_record(user=request.user, accepted_only=request.GET.get("accepted", "1") != "0",
                                       **filters)
     writer = csv_safe.writer(_Echo())
-    rows = results_csv_rows(quantities.iterator(chunk_size=2000))
+    rows = results_csv_rows(quantities)
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="results-of-record.csv"'
     return response

@@ -6,7 +6,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from labtrack.core import csv_safe
-from labtrack.insights.selectors import X_AXES, default_choice, quantity_choices, quantity_points
+from labtrack.insights.selectors import X_AXES, default_choice, quantity_choices, quantity_points, trend_summary
 from labtrack.web.views.common import page
 from labtrack.web.views.trends_figure import trend_figure
 
@@ -48,20 +48,22 @@ def _export_query(query: dict) -> str:
 def trends(request):
     choices = quantity_choices(user=request.user)
     query = _query(request, choices)
-    points = quantity_points(user=request.user, **query) if query["name"] else []
+    summary = trend_summary(user=request.user, **query, limit=TABLE_ROWS) if query["name"] else None
     groups: dict[str, list] = {}
     for c in choices:
         groups.setdefault(c.technique_label, []).append(c)
     chosen = next((c for c in choices if (c.name, c.assignment, c.routine) == (query["name"], query["assignment"],
                                                                                query["routine"])), None)
-    negative = [p for p in points if query["x"] == "age_days" and p.x < 0] if points else []
+    n_points = summary.n_points if summary else 0
     return render(request, "insights/trends.html", {
         "choice_groups": groups, "chosen": chosen, "x_axes": X_AXES, "query": query,
-        "points": points[:TABLE_ROWS], "n_points": len(points), "n_accepted": sum(p.accepted for p in points), "n_pending": sum(not p.accepted for p in points),
-        "truncated": len(points) > TABLE_ROWS, "table_rows": TABLE_ROWS, "figure_query": _params(query),
+        "points": summary.points if summary else [], "n_points": n_points,
+        "n_accepted": summary.n_accepted if summary else 0, "n_pending": summary.n_pending if summary else 0,
+        "truncated": n_points > TABLE_ROWS, "table_rows": TABLE_ROWS, "figure_query": _params(query),
         "export_query": _export_query(query),
         # A negative age is never plotted without comment (issue 11).
-        "negative_ages": negative[:20], "n_negative_ages": len(negative),
+        "negative_ages": summary.negative_ages if summary else [],
+        "n_negative_ages": summary.n_negative_ages if summary else 0,
     })
 
 
@@ -70,7 +72,8 @@ def trends_figure(request, fmt: str = "svg"):
     query = _query(request)
     if fmt not in CONTENT_TYPES:
         fmt = "svg"
-    points = quantity_points(user=request.user, **query) if query["name"] else []
+    # The figure orders each series by x itself: the natural sort of 20,000 points is wasted there.
+    points = quantity_points(user=request.user, **query, ordered=False) if query["name"] else []
     response = HttpResponse(trend_figure(points, query, fmt), content_type=CONTENT_TYPES[fmt])
     if fmt == "svg":
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

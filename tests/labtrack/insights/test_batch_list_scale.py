@@ -43,3 +43,37 @@ def test_sort_by_measurements_counts_each_batch_once(members, project):
     batches = list(listing.batch_list(user=members["viewer"],
                                       filters=listing.BatchFilters(project_id=project.pk, sort="measurements")))
     assert [(b.code, b.n_measurements) for b in batches] == [(f"NC{i}.1", i) for i in range(5)]
+
+
+def test_sort_by_a_count_pages_the_same_rows_as_one_query(members, project):
+    """The page's narrow sort (ids first, then the page's batches) gives batch_list's order."""
+    _lab(members, project)
+    for sort in ("-measurements", "measurements", "-pending", "pending"):
+        filters = listing.BatchFilters(project_id=project.pk, sort=sort)
+        expected = [b.code for b in listing.batch_list(user=members["viewer"], filters=filters)]
+        rows = listing.batch_list_rows(user=members["viewer"], filters=filters)
+        assert isinstance(rows, listing.SortedByCount)
+        assert [b.code for b in rows[0:5]] == expected
+        assert [b.code for b in rows[1:3]] == expected[1:3]
+        assert rows.count() == 5
+
+
+def test_list_counts_only_so_far_under_per_batch_filters(client, members, project, monkeypatch):
+    """With a technique or review filter the count stops past COUNT_AT_LEAST (and the page
+    asked for) and says so; the next page link stays."""
+    from labtrack.web.views import batches as batch_views
+
+    _lab(members, project)  # NC1.1 … NC4.1 have SAXS measurements
+    monkeypatch.setattr(batch_views, "COUNT_AT_LEAST", 2)
+    monkeypatch.setattr(batch_views, "PAGE_SIZE", 1)
+    client.force_login(members["viewer"])
+    html = client.get(reverse("batch_list"), {"technique": "saxs"}).content.decode()
+    assert "More than 2 batches match (counted no further)." in html
+    assert "Page 1 of 3 or more" in html and 'rel="next"' in html
+    # Page 3 asked for: counted far enough to show it (4 matches, rows up to page 4 counted).
+    response = client.get(reverse("batch_list"), {"technique": "saxs", "page": "3"})
+    assert response.context["page_obj"].number == 3
+    assert "More than" not in response.content.decode() and "4 batches match." in response.content.decode()
+    # No per-batch filter: the exact count, however many.
+    html = client.get(reverse("batch_list")).content.decode()
+    assert "5 batches." in html and "or more" not in html

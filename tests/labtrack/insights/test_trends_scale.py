@@ -96,3 +96,29 @@ def test_many_batches_draw_without_a_legend_entry_per_batch(client, members, pro
     svg = client.get(reverse("trends_figure"), {"quantity": "integral_percent|bulk|nmr.deconvolve"}).content
     assert b"accepted (7)" in svg and b"pending review (7)" in svg
     assert b"B13" not in svg
+
+
+@pytest.mark.parametrize("x", ["age_days", "opa_concentration_molar"])
+def test_summary_gives_the_counts_and_first_points_of_every_point(members, project, x):
+    """trend_summary reads per-batch counts and then only the batches holding the first
+    rows: the same numbers and rows as slicing quantity_points, for any cut."""
+    from labtrack.insights.selectors import quantity_points, trend_summary
+
+    chemist = members["chemist"]
+    for i, code in enumerate(("NC10.4", "NC6.4", "NC8.3", "NC9", "NC11.2")):
+        batch = make_batch(chemist, project, code=code, opa_concentration_molar=None if i == 3 else 0.01 * i)
+        aged = make_sample(chemist, batch, code=f"{code}-P-AGED", ageing_started_at=batch.synthesised_at)
+        for k in range(i + 1):  # 1 … 5 points; every third one measured "before" its ageing
+            days = -20 - k if (i + k) % 3 == 0 else 10 + k
+            _bulk_fraction(batch, aged, chemist, days, 15.0 + k,
+                           review=ReviewState.PENDING if k % 2 else ReviewState.ACCEPTED)
+    query = {"user": members["viewer"], "name": "integral_percent", "assignment": "bulk", "x": x,
+             "accepted_only": False, "routine": "nmr.deconvolve"}
+    every = quantity_points(**query)
+    negative = [p for p in every if x == "age_days" and p.x < 0]
+    assert len(every) == (15 if x == "age_days" else 11) and (x != "age_days" or len(negative) >= 3)
+    for limit in (1, 2, 4, 7, 15, 50):
+        summary = trend_summary(**query, limit=limit, negative_limit=2)
+        assert summary.points == every[:limit]
+        assert (summary.n_points, summary.n_accepted) == (len(every), sum(p.accepted for p in every))
+        assert summary.negative_ages == negative[:2] and summary.n_negative_ages == len(negative)

@@ -104,3 +104,29 @@ def test_percent_is_shown_as_a_symbol():
     stored = Quantity(name="at_percent_cs", value=12.34, stderr=0.21, unit="percent")
     assert quantity_text(stored) == "12.34 ± 0.21 %"
     assert measured(0.39, 0.02, "percent") == "0.390 ± 0.020 %"
+
+
+def test_results_csv_age_has_the_digits_of_the_measurement_page(members, project):
+    """The CSV reads the age as the database's interval: the same days, to the rounding
+    digit, as Measurement.sample_age_days."""
+    from datetime import timedelta as _td
+
+    from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
+    from labtrack.measurements.models import Measurement
+    from tests.labtrack.factories import make_batch, make_sample
+
+    chemist = members["chemist"]
+    batch = make_batch(chemist, project, code="NC7.7")
+    sample = make_sample(chemist, batch, code="NC7.7-P-AGED", ageing_started_at=batch.synthesised_at)
+    ages = (_td(days=3, hours=7, minutes=13, seconds=11, microseconds=500), _td(days=400, seconds=43))
+    for age in ages:
+        m = Measurement.objects.create(sample=sample, technique="nmr", measured_at=sample.age_started_at + age)
+        run = AnalysisRun.objects.create(project=project, batch=batch, measurement=m, routine="nmr.deconvolve",
+                                         requested_by=chemist, status=RunStatus.SUCCEEDED,
+                                         review_state=ReviewState.ACCEPTED, reviewer=chemist)
+        Quantity.objects.create(run=run, name="integral_percent", value=20.0, unit="%", component_label="c2",
+                                assignment="bulk")
+    rows = list(results_csv_rows(quantities_of_record(user=members["viewer"], name="integral_percent")))
+    expected = sorted(round(m.sample_age_days, 3) for m in Measurement.objects.filter(sample=sample))
+    assert sorted(r[2] for r in rows[1:]) == expected and expected[0] == round(ages[0].total_seconds() / 86400, 3)
+    assert {r[6] for r in rows[1:]} == {True}
