@@ -3,10 +3,8 @@ bytes), ageing studies. Each queryset is limited to the user's projects where th
 belong to one; protocols and instruments are the lab's shared reference data."""
 from __future__ import annotations
 
-import os
 
 from django.db.models import Prefetch
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
@@ -17,7 +15,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from labtrack.ageing.models import PullPoint, Study
 from labtrack.api import filtersets
 from labtrack.api import serializers as s
-from labtrack.measurements.blobs import blob_full_path
+from labtrack.measurements.downloads import StoredBytesMissing, raw_file_response
 from labtrack.measurements.models import Instrument, RawFile
 from labtrack.samples.models import Project, SynthesisProtocol
 from labtrack.samples.permissions import visible_projects
@@ -86,13 +84,10 @@ class RawFileViewSet(viewsets.ReadOnlyModelViewSet):
     def download(self, request, pk=None):
         """The exact stored bytes under their original name."""
         raw = self.get_object()
-        path = blob_full_path(raw.sha256)
-        if not os.path.exists(path):
-            raise NotFound(f"The stored bytes of {raw.original_name} are missing; tell the administrator.")
-        response = FileResponse(open(path, "rb"), as_attachment=True, filename=raw.original_name,
-                                content_type="application/octet-stream")
-        response["X-Checksum-SHA256"] = raw.sha256
-        return response
+        try:
+            return raw_file_response(raw)
+        except StoredBytesMissing as missing:
+            raise NotFound(str(missing)) from None
 
 
 class StudyViewSet(viewsets.ReadOnlyModelViewSet):

@@ -14,7 +14,9 @@ import json
 import mimetypes
 import os
 import re
+import shutil
 import zipfile
+from contextlib import closing
 from typing import IO, Any
 
 from django.conf import settings
@@ -24,7 +26,7 @@ from rocrate.rocrate import ROCrate
 
 from labtrack.analyses.models import AnalysisRun, RunStatus
 from labtrack.analyses.selectors import quantities_of_record
-from labtrack.measurements.blobs import blob_full_path
+from labtrack.measurements.blobs import CHUNK_BYTES, blob_open
 from labtrack.measurements.models import Measurement, RawFile
 from labtrack.samples.models import Batch, Sample
 
@@ -137,7 +139,7 @@ def batch_export_eln(*, user, batch: Batch, out: IO[bytes]) -> str:
     run_ids = list(AnalysisRun.objects.filter(batch=batch, status=RunStatus.SUCCEEDED).order_by("queued_at", "id")
                    .values_list("pk", flat=True))
 
-    entries: list[tuple[str, Any]] = []  # (path in the crate, bytes or blob path)
+    entries: list[tuple[str, Any]] = []  # (path in the crate, bytes or a blob's sha256)
     native: dict[str, Any] = {"format": "labtrack-batch", "version": FORMAT_VERSION, "exported_at": now.isoformat(),
                               "exported_from": settings.LABTRACK_BASE_URL, "project": batch.project.name,
                               "batch": {"code": batch.code, **{f: _value(f, getattr(batch, f)) for f in BATCH_FIELDS},
@@ -171,7 +173,7 @@ def batch_export_eln(*, user, batch: Batch, out: IO[bytes]) -> str:
             parts.append(c.file(file_path, size=raw.size_bytes, sha256=raw.sha256, properties={
                 "name": raw.original_name, "description": f"{raw.detected_format} ({raw.data_kind})",
                 "dateCreated": _iso(raw.uploaded_at), "author": c.person(raw.uploaded_by)}))
-            entries.append((file_path, blob_full_path(raw.sha256)))
+            entries.append((file_path, raw.sha256))
         measurement_parts.append(c.dataset(path, {
             "name": f"{m.get_technique_display()} of {m.sample.code}" + (f" ({m.label})" if m.label else ""),
             "genre": "measurement", "keywords": m.technique, "dateCreated": _iso(m.measured_at),
@@ -265,6 +267,7 @@ def batch_export_eln(*, user, batch: Batch, out: IO[bytes]) -> str:
             arcname = f"{top}/{path}"
             if isinstance(content, bytes):
                 archive.writestr(arcname, content)
-            else:
-                archive.write(content, arcname)  # zipfile copies a file in chunks
+            else:  # a raw file: streamed from whichever storage holds it (filesystem or S3)
+                with closing(blob_open(content)) as source, archive.open(arcname, "w", force_zip64=True) as target:
+                    shutil.copyfileobj(source, target, CHUNK_BYTES)
     return f"{top}.eln"

@@ -18,6 +18,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,14 +393,14 @@ def attachment_assign(*, user, attachment: ElnAttachment, sample: Sample, techni
     """Make an imported file a measurement of `sample` with `technique` (its analyses are
     requested as for any upload). The file must be readable as that technique's data."""
     from labtrack.analyses.pipeline import measurement_upload
-    from labtrack.measurements.blobs import blob_full_path
+    from labtrack.measurements.blobs import blob_open
 
     if attachment.measurement_id is not None:
         raise ValidationError(f"{attachment.name} is already measurement #{attachment.measurement_id}.")
     if sample.batch_id != attachment.batch_id:
         raise ValidationError({"sample": f"Sample {sample} is not of batch {attachment.batch}."})
     require(user, attachment.batch.project, Action.EDIT_SAMPLES)
-    with open(blob_full_path(attachment.sha256), "rb") as handle, transaction.atomic():
+    with closing(blob_open(attachment.sha256)) as handle, transaction.atomic():
         measurement = measurement_upload(user=user, sample=sample, technique=technique,
                                          uploads=[Upload(attachment.name, handle)],
                                          notes=f"From {attachment.source}", age_confirmation_reason=age_confirmation_reason)

@@ -5,7 +5,7 @@ import os
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,7 +14,7 @@ from labtrack.analyses.pipeline import measurement_upload
 from labtrack.core.roles import Action
 from labtrack.measurements import selectors as measurement_selectors
 from labtrack.measurements import services
-from labtrack.measurements.blobs import blob_open
+from labtrack.measurements.downloads import StoredBytesMissing, raw_file_response
 from labtrack.measurements.ingest import Upload, technique_of_files
 from labtrack.measurements.services import measurement_update
 from labtrack.measurements.uploads import upload_refusal
@@ -159,17 +159,8 @@ def measurement_edit(request, pk: int):
 def raw_file_download(request, pk: int):
     """The exact stored bytes under their original name; the checksum in a header."""
     raw = measurement_selectors.raw_file_get(user=request.user, pk=pk)
-    # Streamed from the storage through Django (also on S3, rather than a presigned
-    # redirect): the permission check above stays the only gate, the bucket stays
-    # private and need not be reachable from browsers, and memory holds one chunk.
     try:
-        stream = blob_open(raw.sha256)
-    except FileNotFoundError:
-        raise Http404(f"The stored bytes of {raw.original_name} are missing; tell the administrator.") from None
-    response = FileResponse(stream, as_attachment=True, filename=raw.original_name,
-                            content_type="application/octet-stream")
-    if not response.has_header("Content-Length") and getattr(stream, "content_length", None) is not None:
-        response["Content-Length"] = str(stream.content_length)  # the object's size, as the storage says
-    response["X-Checksum-SHA256"] = raw.sha256
-    return response
+        return raw_file_response(raw)
+    except StoredBytesMissing as missing:
+        raise Http404(str(missing)) from None
 
