@@ -77,6 +77,7 @@ def test_first_open_shows_bulk_fraction_against_age_with_error_bars(page, shot, 
 
     # Hover a pending point: its batch, sample, value ± error and review state.
     pending = next(s for s in data["series"] if s["state"] == "pending")
+    chart.scroll_into_view_if_needed()
     x, y = page.evaluate("""([x, y]) => { const u = document.querySelector('[data-trend-plot]').uplot;
         const r = u.over.getBoundingClientRect();
         return [r.left + u.valToPos(x, 'x'), r.top + u.valToPos(y, 'y')]; }""", [pending["x"][0], pending["y"][0]])

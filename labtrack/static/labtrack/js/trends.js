@@ -42,7 +42,7 @@
     function size(series) {
       var n = 0;
       series.forEach(function (s) { n += s.x.length; });
-      return n > 2000 ? 2.5 : (n > 300 ? 3.5 : 4.5);
+      return n > 2000 ? 2.5 : (n > 300 ? 3 : 3.5);
     }
 
     /* One series: error bars, then its markers, straight onto the canvas (uPlot mode 2
@@ -140,6 +140,12 @@
 
     function width() { return Math.max(320, box.clientWidth); }
 
+    function padded(u, min, max) {
+      if (min === null || max === null) return [min, max];
+      var pad = (max - min) * 0.04 || Math.abs(max) * 0.04 || 1;
+      return [min - pad, max + pad];
+    }
+
     function draw() {
       if (plot) { plot.destroy(); plot = null; }
       box.replaceChildren();
@@ -153,7 +159,8 @@
       });
       var opts = {
         mode: 2, width: width(), height: Math.round(Math.min(520, Math.max(320, width() * 0.5))),
-        scales: {x: {time: false}, y: {}},
+        // 4 % of the span as margin: markers at the extremes (day 0, the oldest sample) are drawn whole.
+        scales: {x: {time: false, range: padded}, y: {range: padded}},
         axes: [{label: data.x_label, stroke: "#1b1f24", grid: {stroke: "#e3e7eb"}},
                {label: data.y_label, stroke: "#1b1f24", grid: {stroke: "#e3e7eb"}, size: 60}],
         series: series,
