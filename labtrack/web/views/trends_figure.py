@@ -21,7 +21,7 @@ import io
 
 import numpy as np
 
-from labtrack.insights.trend_data import TrendArrays, axis_labels, series_label
+from labtrack.insights.trend_data import TrendArrays, axis_labels, collector_paused, series_label
 
 PENDING_COLOUR = "#e6550d"
 RASTERIZE_ABOVE_POINTS = 1500  # beyond this an SVG of vector markers is megabytes; embed them as pixels
@@ -56,9 +56,12 @@ def _error_paths(ax, x, y, yerr, xerr, colour, zorder, few: bool) -> None:
 
 
 def trend_figure(arrays: TrendArrays, query: dict, fmt: str = "svg") -> bytes:
-    """The figure as SVG or PNG bytes."""
+    """The figure as SVG or PNG bytes. Drawn with the collector paused (matplotlib builds
+    thousands of short-lived objects per figure); its reference cycles go at the next
+    collection."""
     buf = io.BytesIO()
-    trend_matplotlib_figure(arrays, query).savefig(buf, format=fmt, dpi=110 if fmt == "png" else 100)
+    with collector_paused():
+        trend_matplotlib_figure(arrays, query).savefig(buf, format=fmt, dpi=110 if fmt == "png" else 100)
     return buf.getvalue()
 
 
