@@ -162,6 +162,9 @@ def pages(n: int) -> dict:
     mid = f"B{n // 2}"
     bulk = "quantity=integral_percent|bulk|nmr.deconvolve&x=age_days&accepted=0"
     opa = "quantity=mean_diameter_nm||saxs.size_distribution&x=opa_concentration_molar&accepted=0"
+    # The accepted fits' reduced chi² of every routine (NMR, SAXS, XRD: three series):
+    # 20,000 points at 10,000 batches, the issue's "figure for 20,000 points".
+    chi2 = "quantity=reduced_chi2||&x=age_days&accepted=1"
     urls = {
         "batch_list": reverse("batch_list"),
         "batch_list_filtered": reverse("batch_list") + "?technique=nmr&review=pending&opa_min=0.05",
@@ -171,8 +174,16 @@ def pages(n: int) -> dict:
         "batch_page": reverse("batch_detail", args=[mid]),
         "trends_bulk_fraction_vs_age": reverse("trends") + "?" + bulk,
         "trends_figure_bulk_fraction_vs_age": reverse("trends_figure") + "?" + bulk,
+        "trends_figure_png_bulk_fraction_vs_age": reverse("trends_figure_png") + "?" + bulk,
+        # What the page's chart fetches (every point as compact JSON, drawn by uPlot).
+        "trends_data_bulk_fraction_vs_age": reverse("trends_data") + "?" + bulk,
         "trends_diameter_vs_opa": reverse("trends") + "?" + opa,
         "trends_figure_diameter_vs_opa": reverse("trends_figure") + "?" + opa,
+        "trends_data_diameter_vs_opa": reverse("trends_data") + "?" + opa,
+        "trends_chi2_20k_points_vs_age": reverse("trends") + "?" + chi2,
+        "trends_figure_chi2_20k_points_vs_age": reverse("trends_figure") + "?" + chi2,
+        "trends_figure_png_chi2_20k_points_vs_age": reverse("trends_figure_png") + "?" + chi2,
+        "trends_data_chi2_20k_points_vs_age": reverse("trends_data") + "?" + chi2,
         "trends_first_open": reverse("trends"),
         "batch_list_csv": reverse("batch_list_csv"),
         "results_csv_bulk_fraction": reverse("results_csv") + "?name=integral_percent&assignment=bulk&accepted=0",

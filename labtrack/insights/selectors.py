@@ -11,10 +11,11 @@ row per point) — no model instances, no run columns beyond review state and ro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Func, Q
-from django.db.models.functions import Coalesce
+from django.db import connections
+from django.db.models import BooleanField, Count, ExpressionWrapper, FloatField, Func, Q, Value
 
 from labtrack.analyses.derived import batch_diameters_with_errors
 from labtrack.analyses.models import QuantityKind
@@ -22,7 +23,8 @@ from labtrack.analyses.selectors import quantities_of_record
 from labtrack.core.naturalsort import natural_key
 from labtrack.core.records import of_record_q
 from labtrack.insights.labels import QuantityChoice, quantity_choice
-from labtrack.samples.models import Batch
+from labtrack.measurements.models import Measurement
+from labtrack.samples.models import Batch, sample_age_expression
 from labtrack.samples.permissions import visible_projects
 
 X_AXES = {
@@ -77,32 +79,35 @@ _COLUMNS = ("run__batch__code", "run__measurement__sample__code", "value", "stde
             "of_record", "run__routine", "run__measurement__technique", "age_days", "aged", "run__batch_id")
 
 
-class AgeDays(Func):
-    """Days from `start` to `end` (two timestamps) computed by the database: 20,000 ages
-    as floats instead of 40,000 time-zone-aware datetimes parsed in Python."""
+class DurationDays(Func):
+    """A database duration (an interval) as float days: 20,000 ages as floats instead of
+    20,000 intervals parsed into timedeltas in Python. The age itself is the one rule of
+    labtrack.samples.models.sample_age_expression."""
 
     output_field = FloatField()
-    arity = 2
+    arity = 1
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
-                           arg_joiner=" - ", **extra)
+        return self.as_sql(compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)", **extra)
 
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(",
-                           **extra)
-
-    def as_sql(self, compiler, connection, **extra):  # other databases: the generic difference
-        extra.setdefault("template", "(%(expressions)s)")
-        extra.setdefault("arg_joiner", " - ")
-        return super().as_sql(compiler, connection, **extra)
+    def as_sqlite(self, compiler, connection, **extra):  # Django's SQLite durations are microseconds
+        return self.as_sql(compiler, connection, template="(%(expressions)s / 86400000000.0)", **extra)
 
 
-def sample_age_days(prefix: str = "run__measurement__") -> AgeDays:
-    """The sample's age at measurement in SQL: the rule of Measurement.sample_age_days
-    (from ageing start, else preparation)."""
-    return AgeDays(F(f"{prefix}measured_at"),
-                   Coalesce(F(f"{prefix}sample__ageing_started_at"), F(f"{prefix}sample__prepared_at")))
+def sample_age_days(prefix: str = "run__measurement__") -> DurationDays:
+    """The sample's age at measurement in days, in SQL (Measurement.sample_age_days)."""
+    return DurationDays(sample_age_expression(f"{prefix}sample", f"{prefix}measured_at"))
+
+
+def plain_rows(rows_query) -> list[tuple]:
+    """The rows of a `.values_list` query as the database driver returns them, without
+    Django's per-value converters (int() on each count, float() on each age, bool() on
+    each flag: ~15 ms for 10,000 rows of three, and these columns need none on
+    PostgreSQL; on SQLite flags come back as 0/1)."""
+    sql, params = rows_query.query.sql_with_params()
+    with connections[rows_query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @lru_cache(maxsize=65536)
@@ -115,6 +120,26 @@ def _plotted(*, user, name: str, assignment: str, accepted_only: bool, routine: 
                                 routine=routine or None).filter(value__isnull=False)
 
 
+def point_rows(*, user, name: str, assignment: str, x: str, accepted_only: bool, routine: str,
+               batch_ids: list[int] | None = None):
+    """The plotted values as plain rows (_COLUMNS, then the x column of a synthesis
+    parameter), in no particular order: the one points query behind the table, the CSV,
+    the figure and the chart data. The age is computed only for the age axis."""
+    if x not in X_AXES:
+        raise ValueError(f"unknown x axis {x!r}")
+    quantities = _plotted(user=user, name=name, assignment=assignment, accepted_only=accepted_only, routine=routine)
+    if batch_ids is not None:
+        quantities = quantities.filter(run__batch_id__in=batch_ids)
+    columns = _COLUMNS + ((_X_COLUMNS[x],) if x in _X_COLUMNS else ())
+    age = sample_age_days() if x == "age_days" else Value(None, output_field=FloatField())
+    return (quantities.order_by()
+            .annotate(of_record=ExpressionWrapper(of_record_q("run__"), output_field=BooleanField()),
+                      aged=ExpressionWrapper(Q(run__measurement__sample__ageing_started_at__isnull=False),
+                                             output_field=BooleanField()),
+                      age_days=age)
+            .values_list(*columns))
+
+
 def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days",
                     accepted_only: bool = True, routine: str = "", batch_ids: list[int] | None = None,
                     ordered: bool = True) -> list[Point]:
@@ -122,25 +147,15 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
     `routine` only, if given) in the user's projects, with its x coordinate, or every
     current candidate with `accepted_only=False`; points whose x is unknown are left out.
     In natural order of batch, then sample, then x (`ordered=False`: in no particular
-    order, for a figure that groups them itself). `batch_ids` narrows to those batches."""
-    if x not in X_AXES:
-        raise ValueError(f"unknown x axis {x!r}")
-    quantities = _plotted(user=user, name=name, assignment=assignment, accepted_only=accepted_only, routine=routine)
-    if batch_ids is not None:
-        quantities = quantities.filter(run__batch_id__in=batch_ids)
-    columns = _COLUMNS + ((_X_COLUMNS[x],) if x in _X_COLUMNS else ())
-    rows = (quantities.order_by()
-            .annotate(of_record=ExpressionWrapper(of_record_q("run__"), output_field=BooleanField()),
-                      aged=ExpressionWrapper(Q(run__measurement__sample__ageing_started_at__isnull=False),
-                                             output_field=BooleanField()),
-                      age_days=sample_age_days())
-            .values_list(*columns))
+    order). `batch_ids` narrows to those batches."""
+    rows = point_rows(user=user, name=name, assignment=assignment, x=x, accepted_only=accepted_only,
+                      routine=routine, batch_ids=batch_ids)
     # The same diameter the layer model uses (one rule for "the batch's size").
     diameters = _diameters(user, batch_ids) if x == "diameter_nm" else {}
     points = []
     # A plain fetch: the rows are small tuples (a server-side cursor costs round trips).
     for (batch, sample, value, stderr, unit, run_id, of_record, run_routine, technique, age_days, aged, batch_id,
-         *x_column) in list(rows):
+         *x_column) in plain_rows(rows):
         x_stderr = None
         if x == "age_days":
             xv = age_days  # None for a derived run without a measurement
@@ -159,11 +174,22 @@ def quantity_points(*, user, name: str, assignment: str = "", x: str = "age_days
     return points
 
 
+def batch_diameters(user, batch_ids: list[int] | None = None) -> dict:
+    """{batch id: (diameter, stderr, …)} by the layer model's rule, for the diameter axis."""
+    return _diameters(user, batch_ids)
+
+
 def _diameters(user, batch_ids: list[int] | None = None) -> dict:
     batches = Batch.objects.filter(project__in=visible_projects(user))
     if batch_ids is not None:
         batches = batches.filter(pk__in=batch_ids)
     return batch_diameters_with_errors(batches.values("pk"))
+
+
+def _negative_age_measurements():
+    """Ids of measurements dated before their sample's age clock started (issue 11)."""
+    return (Measurement.objects.annotate(age=sample_age_expression("sample", "measured_at"))
+            .filter(age__lt=timedelta(0)).values("pk"))
 
 
 @dataclass
@@ -212,12 +238,18 @@ def trend_summary(*, user, name: str, assignment: str = "", x: str = "age_days",
     qs = _plotted(user=user, name=name, assignment=assignment, accepted_only=accepted_only, routine=routine).order_by()
     counts = {"n": Count("run_id"), "n_accepted": Count("run_id", filter=of_record_q("run__"))}
     if x == "age_days":
-        qs = qs.annotate(age_days=sample_age_days()).filter(age_days__isnull=False)
-        counts["n_negative"] = Count("run_id", filter=Q(age_days__lt=0))
+        # The age is known exactly when there is a measurement (its date and the sample's
+        # preparation are never null), and negative for the few measurements dated before
+        # their sample: counted against that small set (a hashed subplan), so the counts
+        # need no join to measurements and samples (63 -> ~25 ms at 10,000 batches).
+        qs = qs.filter(run__measurement__isnull=False)
+        counts["n_negative"] = Count("run_id", filter=Q(run__measurement__in=_negative_age_measurements()))
     elif x in _X_COLUMNS:
         qs = qs.filter(**{f"{_X_COLUMNS[x]}__isnull": False})
-    rows = list(qs.values("run__batch_id", "run__batch__code").annotate(**counts)
-                .values_list("run__batch_id", "run__batch__code", *counts))
+    # In batch id order: batches are mostly recorded in the order of their codes, so the
+    # natural sort below finds the rows nearly sorted (2 instead of 13 ms for 10,000).
+    rows = plain_rows(qs.values("run__batch_id", "run__batch__code").annotate(**counts)
+                      .values_list("run__batch_id", "run__batch__code", *counts).order_by("run__batch_id"))
     if x == "diameter_nm":  # points of batches without a diameter are not plotted
         known = _diameters(user, [r[0] for r in rows])
         rows = [r for r in rows if r[0] in known]

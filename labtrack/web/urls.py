@@ -40,6 +40,7 @@ urlpatterns = [
     path("trends/figure.svg", insights.trends_figure, name="trends_figure"),
     path("trends/figure.png", insights.trends_figure, {"fmt": "png"}, name="trends_figure_png"),
     path("trends/points.csv", insights.trends_csv, name="trends_csv"),
+    path("trends/data.json", insights.trends_data, name="trends_data"),
     path("figures/", paper_figures.paper_figures, name="paper_figures"),
     path("figures/<slug:key>.<str:fmt>", paper_figures.paper_figure, name="paper_figure"),
     path("studies/", ageing.study_list, name="study_list"),

@@ -1,8 +1,11 @@
 """Issue 12 item 5 in Chromium on the demo lab: the trends page opened with no choice made
 shows the 133Cs bulk fraction against sample age, accepted and pending fits told apart,
-with error bars, and offers its figure and data for download."""
+with error bars, and offers its figure and data for download. Issue 16: the chart is drawn
+in the browser (uPlot, from trends/data.json) with zoom and hover; the server SVG/PNG are
+downloads; axe-core finds no serious violation."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -57,14 +60,57 @@ def test_first_open_shows_bulk_fraction_against_age_with_error_bars(page, shot, 
     n_values = int(re.match(r"(\d+) value", summary.inner_text()).group(1))
     assert n_values >= len(demo_ageing) - 1  # every fit with a bulk component (a bulk-free one may be missing)
 
-    figure = page.locator("img.figure")
-    expect(figure).to_be_visible()
-    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
-    svg = page.request.get(base + figure.get_attribute("src")).text()
-    # Error bars: matplotlib writes each errorbar's bars as a LineCollection group.
+    chart = page.locator("[data-trend-plot][data-ready='1']")
+    expect(chart).to_be_visible()
+    expect(chart.locator("canvas")).to_have_count(1)
+    # What trends.js drew on the canvas: a bar per point with an error, filled accepted
+    # and open pending markers (the fixture accepts one fit and leaves the rest pending).
+    drawn = {k: int(chart.get_attribute(f"data-drawn-{k}")) for k in ("bars", "accepted", "pending")}
+    assert drawn["accepted"] >= 1 and drawn["pending"] >= 1, drawn
+    assert drawn["accepted"] + drawn["pending"] == n_values and drawn["bars"] >= 1, drawn
+    data = page.evaluate("() => document.querySelector('[data-trend-plot]').trendData")
+    states = [s["state"] for s in data["series"]]
+    assert "accepted" in states and "pending" in states
+    # Pending rings are drawn after (above) the accepted markers, never hidden under them.
+    assert states == sorted(states), states  # "accepted" < "pending": every accepted series first
+    assert re.search("age", data["x_label"], re.I) and data["unit"] == "%"
+
+    # Hover a pending point: its batch, sample, value ± error and review state.
+    pending = next(s for s in data["series"] if s["state"] == "pending")
+    chart.scroll_into_view_if_needed()
+    x, y = page.evaluate("""([x, y]) => { const u = document.querySelector('[data-trend-plot]').uplot;
+        const r = u.over.getBoundingClientRect();
+        return [r.left + u.valToPos(x, 'x'), r.top + u.valToPos(y, 'y')]; }""", [pending["x"][0], pending["y"][0]])
+    page.mouse.move(x, y)
+    tip = page.locator(".trend-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("pending review")
+    expect(tip).to_contain_text(data["batches"][pending["batch"][0]])
+    expect(tip).to_contain_text("±")
+    shot(page, "trends-first-open-hover")
+    page.mouse.move(0, 0)
+
+    # Zoom: drag a box over the left half of the plot; the x range narrows.
+    x_max_before = page.evaluate("() => document.querySelector('[data-trend-plot]').uplot.scales.x.max")
+    over = chart.locator(".u-over").bounding_box()
+    page.mouse.move(over["x"] + 5, over["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(over["x"] + over["width"] / 2, over["y"] + over["height"] - 5, steps=5)
+    page.mouse.up()
+    x_max_after = page.evaluate("() => document.querySelector('[data-trend-plot]').uplot.scales.x.max")
+    assert x_max_after < x_max_before
+    page.locator(".u-over").dblclick()
+
+    # The server figure stays a download, with matplotlib's error bars (LineCollection).
+    svg_link = summary.get_by_role("link", name="SVG", exact=True)
+    svg = page.request.get(base + svg_link.get_attribute("href")).text()
     assert "LineCollection" in svg, "no error bars in the trends figure"
     assert re.search(r"age", svg, re.I)
     for link in ("SVG", "PNG"):
         expect(summary.get_by_role("link", name=link, exact=True)).to_be_visible()
     assert_fits_width(page)
     shot(page, "trends-first-open")
+    from tests.browser.test_batch_compare import _axe_serious
+
+    violations = _axe_serious(page)
+    assert violations == [], json.dumps(violations, indent=1)

@@ -1,4 +1,5 @@
-"""Trends page: one quantity across batches or against sample age, as a figure (SVG/PNG),
+"""Trends page: one quantity across batches or against sample age, as a chart drawn in
+the browser (trends.js with uPlot, from trends/data.json), a figure to download (SVG/PNG),
 a table of the first TABLE_ROWS points and every plotted point as CSV."""
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.shortcuts import render
 
 from labtrack.core import csv_safe
 from labtrack.insights.selectors import X_AXES, default_choice, quantity_choices, quantity_points, trend_summary
+from labtrack.insights.trend_data import chart_json, empty_arrays, trend_arrays
 from labtrack.web.views.common import page
 from labtrack.web.views.trends_figure import trend_figure
 
@@ -67,18 +69,30 @@ def trends(request):
     })
 
 
+def _arrays(request, query: dict):
+    return trend_arrays(user=request.user, **query) if query["name"] else empty_arrays()
+
+
 @page
 def trends_figure(request, fmt: str = "svg"):
     query = _query(request)
     if fmt not in CONTENT_TYPES:
         fmt = "svg"
-    # The figure orders each series by x itself: the natural sort of 20,000 points is wasted there.
-    points = quantity_points(user=request.user, **query, ordered=False) if query["name"] else []
-    response = HttpResponse(trend_figure(points, query, fmt), content_type=CONTENT_TYPES[fmt])
+    response = HttpResponse(trend_figure(_arrays(request, query), query, fmt), content_type=CONTENT_TYPES[fmt])
     if fmt == "svg":
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="trend-{query["name"] or "empty"}.{fmt}"'
+    return response
+
+
+@page
+def trends_data(request):
+    """Every plotted point for the page's chart: compact arrays rounded to plot precision
+    (insights.trend_data.chart_data), written by the compare view's fast encoder."""
+    query = _query(request)
+    response = HttpResponse(chart_json(_arrays(request, query), query), content_type="application/json")
+    response["Cache-Control"] = "private, no-cache"  # a review changes the points: revalidate
     return response
 
 

@@ -119,16 +119,13 @@ def test_negative_age_is_flagged_on_the_trends_page(client, members, project):
 def test_a_line_follows_one_sample_never_two_storage_series_of_a_batch():
     import numpy as np
 
-    from labtrack.insights.selectors import Point
     from labtrack.web.views.trends_figure import sample_lines
 
-    def point(sample, x, value):
-        return Point(batch="NC12.8", sample=sample, x=x, value=value, stderr=0.4, unit="%", run_id=1, accepted=True)
-
-    series = sorted([point("NC12.8-P", 1, 15.2), point("NC12.8-P-AIR", 30, 17.4), point("NC12.8-P-AIR", 91, 22.7),
-                     point("NC12.8-P-N2", 30, 14.3), point("NC12.8-P-N2", 91, 15.0)], key=lambda p: p.x)
-    x = np.array([p.x for p in series])
-    y = np.array([p.value for p in series])
-    lines = sample_lines(series, x, y)
+    points = sorted([("NC12.8-P", 1, 15.2), ("NC12.8-P-AIR", 30, 17.4), ("NC12.8-P-AIR", 91, 22.7),
+                     ("NC12.8-P-N2", 30, 14.3), ("NC12.8-P-N2", 91, 15.0)], key=lambda p: p[1])
+    samples = np.array([p[0] for p in points], dtype=object)
+    x = np.array([p[1] for p in points], dtype=float)
+    y = np.array([p[2] for p in points])
+    lines = sample_lines(samples, x, y)
     assert sorted((tuple(lx), tuple(ly)) for lx, ly in lines) == [((30.0, 91.0), (14.3, 15.0)),
                                                                    ((30.0, 91.0), (17.4, 22.7))]
