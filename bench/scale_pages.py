@@ -7,6 +7,9 @@ in-process (server time: route, query, render, stream). Prints one JSON document
 Like the deployed gunicorn workers, the process freezes its startup objects out of the
 garbage collector (gc.freeze) before timing; BENCH_SCALE_GC_FREEZE=0 measures without.
 
+BENCH_SCALE_SKIP (keys to leave out) and BENCH_SCALE_ONLY (key prefixes to keep), both
+comma-separated, narrow the pages timed.
+
 Database: with DATABASE_URL (PostgreSQL) a sibling database `<name>_bench<N>` on the same
 server (created when missing); without it a SQLite file under var/bench/. One process
 per size, because Django reads its database settings once.
@@ -171,6 +174,11 @@ def pages(n: int) -> dict:
         "batch_list_sorted": reverse("batch_list") + "?sort=-opa",
         "batch_list_filtered_sorted": reverse("batch_list") + "?q=B1&opa_min=0.05&technique=nmr&review=pending&sort=-opa&page=2",
         "batch_list_sorted_by_measurements": reverse("batch_list") + "?sort=-measurements",
+        "batch_list_sorted_by_pending": reverse("batch_list") + "?sort=-pending",
+        "batch_list_q": reverse("batch_list") + "?q=B1",
+        "batch_list_q_sorted": reverse("batch_list") + "?q=B1&sort=-opa",
+        "batch_list_q_sorted_by_measurements": reverse("batch_list") + "?q=B1&sort=-measurements",
+        "batch_list_q3_sorted": reverse("batch_list") + "?q=B12&sort=code",
         "batch_page": reverse("batch_detail", args=[mid]),
         "trends_bulk_fraction_vs_age": reverse("trends") + "?" + bulk,
         "trends_figure_bulk_fraction_vs_age": reverse("trends_figure") + "?" + bulk,
@@ -186,6 +194,7 @@ def pages(n: int) -> dict:
         "trends_data_chi2_20k_points_vs_age": reverse("trends_data") + "?" + chi2,
         "trends_first_open": reverse("trends"),
         "batch_list_csv": reverse("batch_list_csv"),
+        "batch_list_csv_sorted_by_measurements": reverse("batch_list_csv") + "?sort=-measurements",
         "results_csv_bulk_fraction": reverse("results_csv") + "?name=integral_percent&assignment=bulk&accepted=0",
         "api_quantities_diameter_accepted": "/api/v1/quantities/?name=mean_diameter_nm&accepted=1",
         "api_runs": "/api/v1/runs/",
@@ -195,6 +204,10 @@ def pages(n: int) -> dict:
     if study:
         urls["study_page"] = reverse("study_detail", args=[study.pk])
     skip = set(filter(None, os.environ.get("BENCH_SCALE_SKIP", "").split(",")))
+    # BENCH_SCALE_ONLY=batch_list,batch_page times only pages whose key starts with one of these.
+    only = tuple(filter(None, os.environ.get("BENCH_SCALE_ONLY", "").split(",")))
+    if only:
+        skip |= {key for key in [*urls, "review_queue"] if not key.startswith(only)}
     figures = {}
     for key, url in urls.items():
         if key in skip:

@@ -112,6 +112,7 @@ def _seed(n: int, log) -> None:
     from labtrack.ageing.models import Study, StudyQuantity
     from labtrack.analyses.models import AnalysisRun, Quantity
     from labtrack.measurements.models import Measurement, RawFile
+    from labtrack.measurements.services import batch_measurement_counts_refresh
     from labtrack.samples.models import Batch, Membership, Project, Sample, SynthesisProtocol
 
     User = get_user_model()
@@ -159,6 +160,8 @@ def _seed(n: int, log) -> None:
             (RawFile(measurement=m, sha256=f"{m.pk:064x}", original_name=f"{m.technique}-{m.pk}.dat", size_bytes=100_000,
                      detected_format="bench", data_kind="bench", uploaded_by=users["chemist"], uploaded_at=m.measured_at)
              for m in measurements), batch_size=CHUNK)
+        # bulk_create passes the services that keep Batch.measurement_count: recount.
+        batch_measurement_counts_refresh([b.pk for b in batches])
         log(f"  measurements and raw files: {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
         specs = []  # (i, k, run)

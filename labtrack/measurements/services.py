@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -18,13 +20,12 @@ from labtrack.measurements.blobs import blob_store, blob_verify
 from labtrack.measurements.ingest import (StagedFile, Upload, check_technique, describe, mark_technique_mismatches,
                                          stage_uploads)
 from labtrack.measurements.models import Instrument, Measurement, RawFile, Technique
-from labtrack.samples.models import Sample
+from labtrack.samples.models import Batch, Sample
 from labtrack.samples.permissions import can, require
 from labtrack.samples.services import require_reason_if_reviewed
 
-__all__ = ["Upload", "detect_uploads", "instrument_create", "check_sample_age", "measurement_create",
-           "measurement_update",
-           "raw_file_verify"]
+__all__ = ["Upload", "batch_measurement_counts_refresh", "detect_uploads", "instrument_create", "check_sample_age",
+           "measurement_create", "measurement_update", "raw_file_verify"]
 
 
 def detect_uploads(*, uploads: list[Upload], technique: str = "") -> list[dict[str, Any]]:
@@ -74,6 +75,8 @@ def measurement_create(
         measured_at = measured_at or _measured_at_from(staged) or timezone.now()
         notes = _confirm_age(user, sample, measured_at, age_confirmation_reason, notes)
         with transaction.atomic():
+            # First, so the batch row is locked before its children, as elsewhere.
+            _count_measurements({sample.batch_id: +1})
             measurement = Measurement(
                 sample=sample, technique=technique, instrument=instrument, measured_at=measured_at,
                 operator=user, label=label or _label_from(staged), notes=notes,
@@ -93,6 +96,27 @@ def measurement_create(
             if on_created is not None:
                 on_created(measurement, raw_files)
     return measurement
+
+
+def _count_measurements(deltas: dict[int, int]) -> None:
+    """Add each delta to its batch's measurement_count in the caller's transaction. An
+    UPDATE … SET n = n + delta, so concurrent uploads to one batch add up instead of
+    overwriting; batches in id order, so two opposite moves cannot deadlock."""
+    for batch_id, delta in sorted(deltas.items()):
+        if delta:
+            Batch.objects.filter(pk=batch_id).update(measurement_count=F("measurement_count") + delta)
+
+
+def batch_measurement_counts_refresh(batch_ids: list[int] | None = None) -> int:
+    """Recount Batch.measurement_count from the measurements themselves (of `batch_ids`,
+    or of every batch) for rows written around the services (a bulk seed, a restore).
+    Returns how many batches were wrong."""
+    real = Coalesce(Subquery(Measurement.objects.filter(sample__batch=OuterRef("pk")).order_by()
+                             .values("sample__batch").annotate(n=Count("pk")).values("n")[:1],
+                             output_field=IntegerField()), Value(0))
+    batches = Batch.objects.all() if batch_ids is None else Batch.objects.filter(pk__in=batch_ids)
+    with transaction.atomic():
+        return batches.annotate(real=real).exclude(measurement_count=F("real")).update(measurement_count=real)
 
 
 def check_sample_age(sample: Sample, measured_at) -> str:
@@ -182,6 +206,15 @@ def measurement_update(*, user, measurement: Measurement, reason: str = "", age_
                                        age_confirmation_reason, fields.get("notes", measurement.notes))
         reason = reason or age_confirmation_reason
     require_reason_if_reviewed(batch, reason, "the measurement")
-    if sample is not None:
-        require_reason_if_reviewed(sample.batch, reason, "the measurement")
-    return locked_update(Measurement, measurement.pk, fields, reason)
+    if sample is None:
+        return locked_update(Measurement, measurement.pk, fields, reason)
+    require_reason_if_reviewed(sample.batch, reason, "the measurement")
+    with transaction.atomic():
+        # The batch it leaves, read under the row's lock (the caller's instance may be
+        # stale, and a concurrent move must not be subtracted twice).
+        old_batch_id = (Measurement.objects.select_for_update(of=("self",)).filter(pk=measurement.pk)
+                        .values_list("sample__batch_id", flat=True).get())
+        updated = locked_update(Measurement, measurement.pk, fields, reason)
+        if old_batch_id != sample.batch_id:
+            _count_measurements({old_batch_id: -1, sample.batch_id: +1})
+    return updated

@@ -44,3 +44,14 @@ def mark_accepted(run, reviewer):
                                                  reviewed_at=timezone.now())
     run.refresh_from_db()
     return run
+
+
+def measurement_counts_wrong() -> dict[str, tuple[int, int]]:
+    """{batch code: (Batch.measurement_count, measurements really counted)} for every batch
+    whose kept count is wrong; {} when all are right."""
+    from django.db.models import Count
+
+    from labtrack.samples.models import Batch
+
+    return {b.code: (b.measurement_count, b.real) for b in Batch.objects.annotate(real=Count("samples__measurements"))
+            if b.measurement_count != b.real}

@@ -13,7 +13,9 @@ from labtrack.analyses.models import AnalysisRun
 from labtrack.dropfolders.models import DropItem, ItemState
 from labtrack.dropfolders.scanning import folder_scan
 from labtrack.measurements.models import Measurement, RawFile
+from labtrack.samples.models import Batch
 from tests.labtrack.dropfolders.conftest import ASPIRIN, STRYCHNINE, copy_experiment
+from tests.labtrack.factories import measurement_counts_wrong
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,9 @@ def test_topspin_folder_copied_slowly_is_ingested_once_after_it_is_complete(nmr_
     for _ in range(3):
         scan(nmr_folder)
     assert Measurement.objects.count() == 1 and DropItem.objects.count() == 1
+    # The batch list's kept count went up with the ingestion, once.
+    assert Batch.objects.get(pk=samples["NC12.8-P"].batch_id).measurement_count == 1
+    assert measurement_counts_wrong() == {}
 
 
 def test_complete_item_waits_for_the_settle_time(nmr_folder, samples):
@@ -80,7 +85,7 @@ def test_second_copy_of_the_same_content_is_skipped_and_moved_aside(nmr_folder, 
     shutil.copytree(ASPIRIN, os.path.join(nmr_folder.path, "NC12.8-P-copy", "7"))
     scan(nmr_folder)
     assert scan(nmr_folder) == {"duplicate": 1}
-    assert Measurement.objects.count() == 1
+    assert Measurement.objects.count() == 1 and measurement_counts_wrong() == {}
     first, second = DropItem.objects.order_by("pk")
     assert second.state == ItemState.DUPLICATE and second.duplicate_of == first and second.sha256 == first.sha256
     assert second.measurement == first.measurement and "Same content as NC12.8-P/1" in second.message
@@ -126,6 +131,7 @@ def test_file_of_another_technique_fails_with_the_reason_and_is_kept(nmr_folder,
     item = DropItem.objects.get()
     assert item.state == ItemState.FAILED and "not Solid-state NMR" in item.message
     assert item.detected.startswith("SAXS")
+    assert not Batch.objects.filter(measurement_count__gt=0).exists()  # nothing saved, nothing counted
     assert open(item.path, "rb").read() == data and item.path.endswith(os.path.join("failed", "NC12.8-P_saxs.dat"))
     assert not Measurement.objects.exists() and not RawFile.objects.exists()
 

@@ -25,7 +25,7 @@ from labtrack.measurements.models import Measurement, RawFile
 from labtrack.analyses.pipeline import measurement_upload
 from labtrack.samples.models import Batch, Membership, Sample
 from labtrack.samples.services import project_create
-from tests.labtrack.factories import make_batch, make_sample, mark_accepted
+from tests.labtrack.factories import make_batch, make_sample, mark_accepted, measurement_counts_wrong
 
 # The ELN Consortium's profile of RO-Crate 1.1 as a JSON Schema, written from its
 # SPECIFICATION.md: the descriptor conforms to 1.1 and names a publisher and a version;
@@ -192,6 +192,7 @@ def test_round_trip_into_an_empty_labtrack(members, lab_batch, tmp_path, setting
     assert batch.project == team and batch.opa_concentration_molar == 0.1
     assert Sample.objects.get(code="NC8.3-P-aged").parent.code == "NC8.3-P"
     assert Measurement.objects.get().technique == "saxs"
+    assert batch.measurement_count == 1 and measurement_counts_wrong() == {}  # imported through the services
     # The imported numbers are offered on the trends page like fitted ones.
     from labtrack.insights.selectors import quantity_choices
     assert ("saxs.size_distribution", "mean_diameter_nm") in {(c.routine, c.name) for c in quantity_choices(user=chemist)}
@@ -200,6 +201,7 @@ def test_round_trip_into_an_empty_labtrack(members, lab_batch, tmp_path, setting
     with pytest.raises(ValidationError, match="already exists"):
         eln_import(user=chemist, project=team, path=str(eln), file_name="NC8.3.eln")
     assert Batch.objects.count() == 1 and AnalysisRun.objects.count() == 3
+    assert measurement_counts_wrong() == {}  # the refused import counted nothing
 
 
 def _rezip(source: Path, target: Path, change) -> Path:

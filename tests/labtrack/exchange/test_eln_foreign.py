@@ -17,7 +17,7 @@ from labtrack.exchange.eln_import import attachment_assign, eln_import
 from labtrack.exchange.models import ElnAttachment
 from labtrack.measurements.blobs import blob_verify
 from labtrack.samples.models import Batch
-from tests.labtrack.factories import make_sample
+from tests.labtrack.factories import make_sample, measurement_counts_wrong
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -75,8 +75,10 @@ def test_a_foreign_experiment_becomes_a_batch_and_its_file_a_measurement(members
     sample = make_sample(members["chemist"], batch, code="NC9.9-P")
     with pytest.raises(ValidationError, match="not Photoluminescence|is saxs"):
         attachment_assign(user=members["chemist"], attachment=attachment, sample=sample, technique="pl")
+    assert Batch.objects.get().measurement_count == 0  # the refused assignment counted nothing
     measurement = attachment_assign(user=members["chemist"], attachment=attachment, sample=sample, technique="saxs")
     assert measurement.raw_files.get().sha256 == attachment.sha256
+    assert Batch.objects.get().measurement_count == 1 and measurement_counts_wrong() == {}
     attachment.refresh_from_db()
     assert attachment.measurement == measurement
     with pytest.raises(ValidationError, match="already measurement"):
