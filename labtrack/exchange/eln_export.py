@@ -46,7 +46,8 @@ SAMPLE_FIELDS = ("form", "prepared_at", "ageing_started_at", "storage_location",
 # Units of the batch's numbers, for the crate's PropertyValues (the field names say them).
 UNITS = {"opa_concentration_molar": "M", "reaction_duration_s": "s", "temperature_c": "°C",
          "cs_octanoate_volume_ul": "µL", "pbbr2_solution_volume_ml": "mL", "ddab_solution_volume_ul": "µL",
-         "quench_time_s": "s", "storage_temperature_c": "°C", "mass_mg": "mg"}
+         "quench_time_s": "s", "storage_temperature_c": "°C", "mass_mg": "mg",
+         "relative_humidity_percent": "%"}
 ENCODINGS = {".dat": "text/plain", ".xy": "text/plain", ".csv": "text/csv", ".txt": "text/plain",
              ".zip": "application/zip", ".brml": "application/zip", ".vms": "text/plain", ".raw": "application/octet-stream",
              ".tif": "image/tiff", ".tiff": "image/tiff", ".dm3": "application/octet-stream",
