@@ -1,11 +1,14 @@
 """Importing an `.eln` file. A LabTrack bundle (its `labtrack.json`) comes back whole:
 batch, samples, measurements with their raw files (checksums checked against the
 crate), and analysis runs with their quantities, figures and review state, each
-marked "imported from <file>". A bundle from another ELN (eLabFTW, datalab, Kadi4Mat,
-…) maps as far as it can: each experiment listed at the crate's root becomes a batch
-with the experiment's text, fields, steps and comments in its notes, and its files
-are kept as attachments for a person to turn into measurements (a technique and a
-sample are theirs to say). What does not map is listed, never silently dropped.
+marked "imported from <file>". A LabTrack study bundle (its `labtrack-study.json`)
+brings every batch of the study's samples back the same way, then the study itself,
+made through the ageing services (eln_study_import). A bundle from another ELN
+(eLabFTW, datalab, Kadi4Mat, …) maps as far as it can: each experiment listed at the
+crate's root becomes a batch with the experiment's text, fields, steps and comments in
+its notes, and its files are kept as attachments for a person to turn into
+measurements (a technique and a sample are theirs to say). What does not map is
+listed, never silently dropped.
 
 Everything is written in one transaction, or nothing. The zip is opened through
 `zipsafe` (entry count, unpacked size, compression ratio and names checked first)."""

@@ -415,3 +415,17 @@ def test_the_study_page_offers_the_export_to_viewers_and_is_404_for_outsiders(lo
     outsider = make_user("outsider")
     Membership.objects.create(project=other_project, user=outsider, role="manager")
     assert login(outsider).get(url).status_code == 404
+
+
+def test_the_import_page_takes_a_study_bundle_and_links_the_study(login, members, lab_study, tmp_path, other_project):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = _export(members["viewer"], lab_study, tmp_path).read_bytes()
+    Membership.objects.create(project=other_project, user=members["chemist"], role="chemist")
+    _free_the_codes()
+    page = login(members["chemist"]).post(reverse("eln_import"), {
+        "project": other_project.pk, "file": SimpleUploadedFile("study.eln", data)})
+    study = Study.objects.get(project=other_project)
+    body = page.content.decode()
+    assert page.status_code == 200 and f'href="{reverse("study_detail", args=[study.pk])}"' in body
+    assert "Ageing study Ambient air, shelf A" in body and "Batch NC8.9" in body
