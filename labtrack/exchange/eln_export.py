@@ -55,11 +55,11 @@ ENCODINGS = {".dat": "text/plain", ".xy": "text/plain", ".csv": "text/csv", ".tx
              ".png": "image/png"}
 
 
-def _iso(value) -> str | None:
+def iso_or_none(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _folder_name(text: str) -> str:
+def folder_name(text: str) -> str:
     """A file-system-safe name (codes such as NC8.3 stay as they are)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "item"
 
@@ -82,7 +82,7 @@ class _Deferred:
     sha256: str
 
 
-class _Crate:
+class Crate:
     """The RO-Crate being described, plus the zip entries to write (metadata first):
     (path in the crate, bytes | a blob's sha256 | _Deferred)."""
 
@@ -125,14 +125,14 @@ class _Crate:
         return refs
 
 
-def _digest_json(data: Any) -> tuple[bytes, str]:
+def digest_json(data: Any) -> tuple[bytes, str]:
     raw = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, default=str).encode()
     return raw, hashlib.sha256(raw).hexdigest()
 
 
-def crate_start(top: str, *, name: str, description: str) -> "_Crate":
+def crate_start(top: str, *, name: str, description: str) -> "Crate":
     """An empty LabTrack crate: publisher, descriptor version and dates, root named."""
-    c = _Crate(top)
+    c = Crate(top)
     crate = c.crate
     crate.add(ContextEntity(crate, PUBLISHER_ID, properties={
         "@type": "Organization", "name": "LabTrack", "url": settings.LABTRACK_BASE_URL,
@@ -149,11 +149,11 @@ def crate_start(top: str, *, name: str, description: str) -> "_Crate":
 
 def batch_dir_of(batch: Batch) -> str:
     """The batch's folder in any LabTrack crate (a batch bundle or a study's)."""
-    return f"{_folder_name(batch.code)}-batch/"
+    return f"{folder_name(batch.code)}-batch/"
 
 
 def sample_id_of(batch: Batch, sample_code: str) -> str:
-    return f"{batch_dir_of(batch)}samples/{_folder_name(sample_code)}/"
+    return f"{batch_dir_of(batch)}samples/{folder_name(sample_code)}/"
 
 
 def measurement_id_of(batch: Batch, measurement_id: int, technique: str) -> str:
@@ -163,7 +163,7 @@ def measurement_id_of(batch: Batch, measurement_id: int, technique: str) -> str:
 def _run_outputs(run_id: int) -> dict[str, bytes]:
     """{file name: bytes} of a run's result and stored figures, read when written."""
     run = AnalysisRun.objects.only("result", "figure_svg", "figure_png").get(pk=run_id)
-    outputs = {"result.json": _digest_json(run.result)[0]}
+    outputs = {"result.json": digest_json(run.result)[0]}
     if run.figure_svg:
         outputs["figure.svg"] = run.figure_svg.encode()
     if run.figure_png:
@@ -171,7 +171,7 @@ def _run_outputs(run_id: int) -> dict[str, bytes]:
     return outputs
 
 
-def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
+def batch_describe(c: "Crate", *, user, batch: Batch) -> Any:
     """Add `batch` to the crate — samples, measurements, raw files, runs, results of
     record and its `labtrack.json` — and return its Dataset (the caller lists it). The
     one description of a batch: its own bundle and a study's call it."""
@@ -198,7 +198,7 @@ def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
         path = sample_id_of(batch, s.code)
         sample_parts.append(c.dataset(path, {
             "name": f"Sample {s.code}", "identifier": s.code, "genre": "sample",
-            "dateCreated": _iso(s.prepared_at), "description": s.notes or None,
+            "dateCreated": iso_or_none(s.prepared_at), "description": s.notes or None,
             "variableMeasured": c.property_values(f"sample-{s.pk}", s, SAMPLE_FIELDS) or None,
             "isBasedOn": {"@id": sample_id_of(batch, s.parent.code)} if s.parent_id else None,
         }))
@@ -213,31 +213,31 @@ def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
         path = measurement_id_of(batch, m.pk, m.technique)
         parts = []
         for raw in files_by_measurement.get(m.pk, []):
-            file_path = f"{path}{raw.pk}-{_folder_name(raw.original_name)}"
+            file_path = f"{path}{raw.pk}-{folder_name(raw.original_name)}"
             parts.append(c.file(file_path, size=raw.size_bytes, sha256=raw.sha256, properties={
                 "name": raw.original_name, "description": f"{raw.detected_format} ({raw.data_kind})",
-                "dateCreated": _iso(raw.uploaded_at), "author": c.person(raw.uploaded_by)}))
+                "dateCreated": iso_or_none(raw.uploaded_at), "author": c.person(raw.uploaded_by)}))
             entries.append((file_path, raw.sha256))
         measurement_parts.append(c.dataset(path, {
             "name": f"{m.get_technique_display()} of {m.sample.code}" + (f" ({m.label})" if m.label else ""),
-            "genre": "measurement", "keywords": m.technique, "dateCreated": _iso(m.measured_at),
+            "genre": "measurement", "keywords": m.technique, "dateCreated": iso_or_none(m.measured_at),
             "author": c.person(m.operator), "description": m.notes or None,
             "about": {"@id": sample_id_of(batch, m.sample.code)},
             "instrument": m.instrument.name if m.instrument_id else None, "hasPart": parts or None}))
         native["measurements"].append({
-            "key": m.pk, "sample": m.sample.code, "technique": m.technique, "measured_at": _iso(m.measured_at),
+            "key": m.pk, "sample": m.sample.code, "technique": m.technique, "measured_at": iso_or_none(m.measured_at),
             "label": m.label, "notes": m.notes, "metadata": m.metadata,
             "instrument": {"name": m.instrument.name, "technique": m.instrument.technique, "model": m.instrument.model}
             if m.instrument_id else None,
             "reference": m.reference_measurement_id,
-            "files": [{"key": r.pk, "path": f"{path}{r.pk}-{_folder_name(r.original_name)}", "name": r.original_name,
+            "files": [{"key": r.pk, "path": f"{path}{r.pk}-{folder_name(r.original_name)}", "name": r.original_name,
                        "sha256": r.sha256, "size_bytes": r.size_bytes} for r in files_by_measurement.get(m.pk, [])]})
 
     run_parts = []
     for run_id in run_ids:  # one run in memory at a time (figures can be large)
         run = (AnalysisRun.objects.select_related("reviewer", "requested_by", "measurement")
                .defer("result", "figure_svg", "figure_png").get(pk=run_id))
-        path = f"{batch_dir}runs/{run.pk}-{_folder_name(run.routine)}/"
+        path = f"{batch_dir}runs/{run.pk}-{folder_name(run.routine)}/"
         outputs = _run_outputs(run.pk)
         parts = []
         for name, data in outputs.items():
@@ -253,7 +253,7 @@ def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
                             if run.measurement_id else None)
         run_parts.append(c.dataset(path, {
             "name": f"Analysis run {run.pk}: {run.routine}", "genre": "analysis", "keywords": run.routine,
-            "dateCreated": _iso(run.finished_at or run.queued_at), "author": c.person(run.requested_by),
+            "dateCreated": iso_or_none(run.finished_at or run.queued_at), "author": c.person(run.requested_by),
             "creativeWorkStatus": run.review_state, "isBasedOn": {"@id": measurement_path} if measurement_path else None,
             "hasPart": parts}))
         native["runs"].append({
@@ -263,12 +263,12 @@ def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
                              "format": f.get("format")} for f in run.input_files or []],
             "result_path": f"{path}result.json", "result_sha256": run.result_sha256,
             "figures": {name: f"{path}{name}" for name in figures}, "curves": run.curves,
-            "queued_at": _iso(run.queued_at), "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
+            "queued_at": iso_or_none(run.queued_at), "started_at": iso_or_none(run.started_at), "finished_at": iso_or_none(run.finished_at),
             "is_current": run.is_current, "is_automatic": run.is_automatic, "supersedes": run.supersedes_id,
             "derived_from": list(run.derived_from.values_list("pk", flat=True)),
             "extra_measurements": list(run.extra_measurements.values_list("pk", flat=True)),
             "review_state": run.review_state, "reviewer": str(run.reviewer) if run.reviewer_id else None,
-            "reviewed_at": _iso(run.reviewed_at), "review_reason": run.review_reason,
+            "reviewed_at": iso_or_none(run.reviewed_at), "review_reason": run.review_reason,
             "review_meaning": run.review_meaning, "reviewed_result_sha256": run.reviewed_result_sha256,
             "quantities": [{"name": q.name, "value": q.value, "value_json": q.value_json, "stderr": q.stderr,
                             "unit": q.unit, "component_label": q.component_label, "assignment": q.assignment}
@@ -281,8 +281,8 @@ def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
                 "value_json": q.value_json, "stderr": q.stderr, "unit": q.unit,
                 "component": q.component_label, "assignment": q.assignment}
                for q in quantities_of_record(user=user, batch=batch.code).iterator(chunk_size=500)]
-    results_bytes, results_sha = _digest_json(results)
-    native_bytes, native_sha = _digest_json(native)
+    results_bytes, results_sha = digest_json(results)
+    native_bytes, native_sha = digest_json(native)
     own_parts = [
         c.file(f"{batch_dir}{RESULTS_NAME}", size=len(results_bytes), sha256=results_sha, properties={
             "name": RESULTS_NAME, "description": "Results of record: the accepted current run's quantities"}),
@@ -292,7 +292,7 @@ def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
     entries += [(f"{batch_dir}{RESULTS_NAME}", results_bytes), (f"{batch_dir}{NATIVE_NAME}", native_bytes)]
     batch_dataset = c.dataset(batch_dir, {
         "name": f"Batch {batch.code}", "identifier": batch.code, "genre": "experiment",
-        "dateCreated": _iso(batch.synthesised_at), "dateModified": _iso(batch.updated_at),
+        "dateCreated": iso_or_none(batch.synthesised_at), "dateModified": iso_or_none(batch.updated_at),
         "author": c.person(batch.operator), "text": batch.notes or None,
         "keywords": ", ".join(filter(None, ["synthesis", batch.protocol and str(batch.protocol)])),
         "creativeWorkStatus": batch.status,
@@ -302,7 +302,7 @@ def batch_describe(c: "_Crate", *, user, batch: Batch) -> Any:
     return batch_dataset
 
 
-def crate_write(c: "_Crate", out: IO[bytes]) -> None:
+def crate_write(c: "Crate", out: IO[bytes]) -> None:
     """The zip: metadata first, then every entry in the order described, raw files
     streamed from their blobs and run outputs read one at a time."""
     metadata = json.dumps(c.crate.metadata.generate(), indent=1, ensure_ascii=False).encode()
@@ -326,7 +326,7 @@ def crate_write(c: "_Crate", out: IO[bytes]) -> None:
 def batch_export_eln(*, user, batch: Batch, out: IO[bytes]) -> str:
     """Write `batch` as an .eln zip to `out` (a binary file opened for writing). Returns
     the suggested file name. The batch must be visible to `user` (selectors.batch_get)."""
-    top = _folder_name(batch.code)
+    top = folder_name(batch.code)
     c = crate_start(top, name=f"LabTrack batch {batch.code}",
                     description=f"Synthesis batch {batch.code} of project {batch.project.name}: samples, "
                                 "measurements, raw files, analysis runs and results of record.")

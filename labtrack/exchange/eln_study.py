@@ -20,8 +20,8 @@ from labtrack.ageing import presentation
 from labtrack.ageing.models import PullPoint, Study
 from labtrack.ageing.selectors import statuses, study_series
 from labtrack.exchange.eln_export import (
-    NATIVE_NAME, _Crate, _digest_json, _folder_name, _iso, batch_describe, batch_dir_of, crate_start,
-    crate_write, measurement_id_of, sample_id_of,
+    NATIVE_NAME, Crate, batch_describe, batch_dir_of, crate_start, crate_write, digest_json, folder_name,
+    iso_or_none, measurement_id_of, sample_id_of,
 )
 from labtrack.samples.models import Batch
 
@@ -71,7 +71,7 @@ def _results(user, study: Study, points: list[PullPoint]) -> dict[str, Any]:
             entry = {"age_days": r["age_days"], "value": r["value"], "stderr": r["stderr"],
                      "change": (r.get("change") or {}).get("change"), "change_stderr": (r.get("change") or {}).get("stderr"),
                      "flagged": r.get("flagged", False), "run": run.pk, "measurement": run.measurement_id,
-                     "measured_at": _iso(r["measured_at"]), "reviewer": str(r["reviewer"]) if r["reviewer"] else None,
+                     "measured_at": iso_or_none(r["measured_at"]), "reviewer": str(r["reviewer"]) if r["reviewer"] else None,
                      "pull_point": point.label if point else None}
             results.append(entry)
             if point is not None:
@@ -84,10 +84,10 @@ def _results(user, study: Study, points: list[PullPoint]) -> dict[str, Any]:
                            "results": results, "assessment": assessment})
     return {"series": series_out,
             "pull_points": [{"sample": p.sample.code, "label": p.label, "offset_days": p.offset_days,
-                             "due_at": _iso(p.due_at), "results": per_point[p.pk]} for p in points]}
+                             "due_at": iso_or_none(p.due_at), "results": per_point[p.pk]} for p in points]}
 
 
-def _quantity_entities(c: _Crate, study: Study, quantities) -> list[dict]:
+def _quantity_entities(c: Crate, study: Study, quantities) -> list[dict]:
     refs = []
     for q in quantities:
         pid = f"#study-{study.pk}-quantity-{q.key}"
@@ -101,7 +101,7 @@ def _quantity_entities(c: _Crate, study: Study, quantities) -> list[dict]:
     return refs
 
 
-def _point_entities(c: _Crate, point_statuses, batches: dict[int, Batch]) -> list[dict]:
+def _point_entities(c: Crate, point_statuses, batches: dict[int, Batch]) -> list[dict]:
     refs = []
     for item in point_statuses:
         p = item.point
@@ -110,8 +110,8 @@ def _point_entities(c: _Crate, point_statuses, batches: dict[int, Batch]) -> lis
         techniques = ", ".join(t.upper() for t in p.techniques) or "any technique"
         done = "; ".join(f"{m.technique.upper()} {m.measured_at:%Y-%m-%d}" for m in item.measurements)
         c.crate.add(ContextEntity(c.crate, pid, properties={
-            "@type": "Event", "name": f"{p.sample.code}: {p.label} pull point", "startDate": _iso(p.opens_at),
-            "endDate": _iso(p.closes_at), "about": {"@id": sample_id_of(batch, p.sample.code)},
+            "@type": "Event", "name": f"{p.sample.code}: {p.label} pull point", "startDate": iso_or_none(p.opens_at),
+            "endDate": iso_or_none(p.closes_at), "about": {"@id": sample_id_of(batch, p.sample.code)},
             "description": f"Due {p.due_at:%Y-%m-%d} (day {p.offset_days:g} ± {p.tolerance_days:g}), missed from "
                            f"{p.missed_at:%Y-%m-%d}; measure {techniques}. At export: {item.status}"
                            + (f" ({done})." if done else "."),
@@ -125,7 +125,7 @@ def study_export_eln(*, user, study: Study, out: IO[bytes]) -> str:
     """Write `study` and the batches of its samples as one .eln zip to `out` (a binary
     file opened for writing). Returns the suggested file name. The study must be
     visible to `user` (ageing.selectors.study_get)."""
-    top = _folder_name(f"study-{study.name}")
+    top = folder_name(f"study-{study.name}")
     samples = list(study.samples.select_related("batch").order_by("code"))
     batches = {b.pk: b for b in Batch.objects.filter(pk__in={s.batch_id for s in samples})
                .select_related("project", "protocol", "operator").order_by("code")}
@@ -147,16 +147,16 @@ def study_export_eln(*, user, study: Study, out: IO[bytes]) -> str:
         "results": f"{STUDY_DIR}{STUDY_RESULTS_NAME}",
         "study": {
             "name": study.name, "notes": study.notes, **{f: getattr(study, f) for f in CONDITION_FIELDS},
-            "template": study.template.name if study.template_id else None, "created_at": _iso(study.created_at),
+            "template": study.template.name if study.template_id else None, "created_at": iso_or_none(study.created_at),
             "created_by": str(study.created_by), "samples": [s.code for s in samples], "schedule": _schedule(points),
             "pull_points": [{"sample": item.point.sample.code, **{f: getattr(item.point, f) for f in POINT_FIELDS},
-                             **{f: _iso(getattr(item.point, f)) for f in POINT_DATES}, "status": item.status,
+                             **{f: iso_or_none(getattr(item.point, f)) for f in POINT_DATES}, "status": item.status,
                              "measurements": [m.pk for m in item.measurements]} for item in point_statuses],
             "quantities": [{f: getattr(q, f) for f in QUANTITY_FIELDS} for q in quantities],
         },
     }
-    results_bytes, results_sha = _digest_json(results)
-    native_bytes, native_sha = _digest_json(native)
+    results_bytes, results_sha = digest_json(results)
+    native_bytes, native_sha = digest_json(native)
     own_parts = [
         c.file(f"{STUDY_DIR}{STUDY_RESULTS_NAME}", size=len(results_bytes), sha256=results_sha, properties={
             "name": STUDY_RESULTS_NAME, "description": "Results of record of the study's quantities per sample and "
@@ -170,7 +170,7 @@ def study_export_eln(*, user, study: Study, out: IO[bytes]) -> str:
     study_dataset = c.dataset(STUDY_DIR, {
         "name": f"Ageing study {study.name}", "identifier": study.name, "genre": "ageing study",
         "description": f"Stored {study.conditions_text}; samples {', '.join(s.code for s in samples)}.",
-        "text": study.notes or None, "dateCreated": _iso(study.created_at), "author": c.person(study.created_by),
+        "text": study.notes or None, "dateCreated": iso_or_none(study.created_at), "author": c.person(study.created_by),
         "temporalCoverage": f"{first.isoformat()}/{last.isoformat()}" if points else None,
         "about": [{"@id": sample_id_of(batches[s.batch_id], s.code)} for s in samples],
         "variableMeasured": (c.property_values(f"study-{study.pk}", study, CONDITION_FIELDS)
