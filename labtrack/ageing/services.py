@@ -251,6 +251,32 @@ def pull_point_redate(*, user, point: PullPoint, due_at: datetime, reason: str) 
     return moved
 
 
+RESTORABLE = ("label", "tolerance_days", "techniques", "due_at", "opens_at", "closes_at", "missed_at")
+
+
+def pull_points_restore(*, user, study: Study, changes: list[tuple[PullPoint, dict[str, Any]]], reason: str) -> int:
+    """Set pull points of `study` as another LabTrack had them (an imported study's
+    re-dated or re-labelled points): `changes` is [(point, {field: value})]. Chemists
+    and above; the reason is required and kept in each point's history. Returns how
+    many points changed."""
+    require(user, study.project, Action.EDIT_SAMPLES)
+    if changes and not reason.strip():
+        raise ValidationError({"reason": "Say where the pull points come from: the reason is kept in their history."})
+    with transaction.atomic():
+        for point, fields in changes:
+            if point.study_id != study.pk:
+                raise ValueError(f"pull point {point.pk} is not of study {study.pk}")
+            unknown = set(fields) - set(RESTORABLE)
+            if unknown:
+                raise ValueError(f"pull_points_restore cannot set {', '.join(sorted(unknown))}")
+            merged = {f: fields.get(f, getattr(point, f)) for f in ("due_at", "opens_at", "closes_at", "missed_at")}
+            if not merged["opens_at"] <= merged["due_at"] <= merged["closes_at"] <= merged["missed_at"]:
+                raise ValidationError({"pull_points": f"{point.sample.code} {fields.get('label', point.label)}: the "
+                                                      "window must open before the due date and close before missed."})
+            locked_update(PullPoint, point.pk, fields, reason)
+    return len(changes)
+
+
 def _recipients(project_id: int) -> list[str]:
     """Project members who measure (chemists and above) and have an e-mail address."""
     rows = Membership.objects.filter(project_id=project_id).select_related("user")

@@ -49,6 +49,7 @@ urlpatterns = [
     path("studies/<int:pk>/pull-points/redate/", ageing_edit.pull_point_redate, name="pull_point_redate"),
     path("studies/<int:pk>/report/", ageing.study_report, name="study_report"),
     path("studies/<int:pk>/report.pdf", ageing.study_report_pdf, name="study_report_pdf"),
+    path("studies/<int:pk>/export.eln", ageing.study_export_eln, name="study_export_eln"),
     path("studies/<int:pk>/spectra/<str:sample>.<str:fmt>", ageing.study_spectra, name="study_spectra"),
     path("studies/<int:pk>/<slug:key>.csv", ageing.study_csv, name="study_csv"),
     path("studies/<int:pk>/<slug:key>.<str:fmt>", ageing.study_figure, name="study_figure"),

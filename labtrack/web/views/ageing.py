@@ -1,15 +1,17 @@
 """Ageing studies: the list with the due work, a study's page, its figures and CSV, the
-printable report (HTML and PDF) and each user's iCalendar feed."""
+printable report (HTML and PDF), the study as an .eln bundle and each user's iCalendar
+feed."""
 from __future__ import annotations
 
 import base64
+import tempfile
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +20,7 @@ from labtrack.ageing import presentation, selectors, services
 from labtrack.ageing.models import StudyTemplate
 from labtrack.core.errors import NotFoundForUser
 from labtrack.core.roles import Action
+from labtrack.exchange.eln_study import study_export_eln as eln_of_study
 from labtrack.samples.memberships import current_project_for, user_can
 from labtrack.samples.models import Project, Sample
 from labtrack.web.forms import StudyForm
@@ -155,6 +158,17 @@ def study_report_pdf(request, pk: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="study{pk}-report.pdf"'
     return response
+
+
+@page
+def study_export_eln(request, pk: int):
+    """The study with the batches of its samples as one .eln bundle, built in a temporary
+    file and streamed from it; whoever may view the study may export it."""
+    study = selectors.study_get(user=request.user, pk=pk)
+    out = tempfile.TemporaryFile(prefix="labtrack-eln-")
+    name = eln_of_study(user=request.user, study=study, out=out)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=name, content_type="application/vnd.eln+zip")
 
 
 def calendar_feed(request, token: str):
