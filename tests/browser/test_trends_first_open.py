@@ -87,6 +87,8 @@ def test_first_open_shows_bulk_fraction_against_age_with_error_bars(page, shot, 
     expect(tip).to_contain_text("pending review")
     expect(tip).to_contain_text(data["batches"][pending["batch"][0]])
     expect(tip).to_contain_text("±")
+    # The precision rule: the error to two significant figures ("15.21 ± 0.39 %", not 0.394).
+    expect(tip).to_contain_text(re.compile(r"\d\.\d\d ± 0\.\d\d %"))
     shot(page, "trends-first-open-hover")
     page.mouse.move(0, 0)
 

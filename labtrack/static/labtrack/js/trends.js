@@ -20,6 +20,14 @@
     return Number(v.toPrecision(5)).toString();
   }
 
+  // The precision rule of labtrack/core/numbers.py (number_text), for the tooltip: the
+  // error to two significant figures, the value to the same decimals.
+  function measured(v, err) {
+    if (!err || !isFinite(err) || err <= 0 || v === null || v === undefined || !isFinite(v)) return fmt(v);
+    var d = Math.min(8, Math.max(0, 1 - Math.floor(Math.log10(err))));
+    return v.toFixed(d) + " ± " + err.toFixed(d);
+  }
+
   function colourOf(data, s) {
     if (s.state === "pending" && data.groups.length === 1) return PENDING_COLOUR;
     return COLOURS[s.group % COLOURS.length];
@@ -127,9 +135,9 @@
       hovered = nearest(u);
       if (!hovered) { ts.display = "none"; u.over.style.cursor = ""; return; }
       var s = hovered.s, i = hovered.i;
-      var value = fmt(s.y[i]) + (s.yerr && s.yerr[i] ? " ± " + fmt(s.yerr[i]) : "") + (data.unit ? " " + data.unit : "");
+      var value = measured(s.y[i], s.yerr && s.yerr[i]) + (data.unit ? " " + data.unit : "");
       tip.textContent = data.batches[s.batch[i]] + " · " + data.samples[s.sample[i]] + "\n" +
-        data.x_label + ": " + fmt(s.x[i]) + (s.xerr && s.xerr[i] ? " ± " + fmt(s.xerr[i]) : "") + "\n" +
+        data.x_label + ": " + measured(s.x[i], s.xerr && s.xerr[i]) + "\n" +
         value + "\nrun #" + s.run[i] + (s.state === "accepted" ? " · accepted" : " · pending review");
       ts.display = "block";
       var x = u.valToPos(s.x[i], "x"), y = u.valToPos(s.y[i], "y");
