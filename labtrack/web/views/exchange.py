@@ -183,7 +183,8 @@ def eln_import_page(request):
         except ValidationError as exc:
             form.add_error("file", error_text(exc))
         else:
-            messages.success(request, f"Imported {len(report.batches)} batch(es) from {upload.name}.")
+            studies = "".join(f" and the ageing study {study['name']}" for study in report.studies)
+            messages.success(request, f"Imported {len(report.batches)} batch(es){studies} from {upload.name}.")
     return render(request, "exchange/eln_import.html", {"form": form, "report": report})
 
 
