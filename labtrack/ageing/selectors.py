@@ -214,7 +214,7 @@ def study_detail(*, user, pk: int, now: datetime | None = None, model: str | Non
     status, the open ones, and the series per quantity and sample (trend `model` forced,
     or None for AICc's choice)."""
     study = study_get(user=user, pk=pk)
-    points = statuses(list(_points().filter(study=study).order_by("sample__code", "due_at")), now)
+    points = statuses(list(_points().filter(study=study).order_by("sample__code_sort_key", "due_at")), now)
     series = study_series(user=user, study=study, model=model)
     flags = [(s, f) for s in series for f in s.assessment["flags"] if f["first"]]
     return {"study": study, "points": points, "open": [p for p in points if p.is_open], "series": series,

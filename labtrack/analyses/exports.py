@@ -42,7 +42,7 @@ def wide_rows(quantities: QuerySet) -> Iterator[list[Any]]:
         label = _column(*c)
         header += [label, f"{label} stderr"]
     yield header
-    ordered = quantities.order_by("run__batch__code", "run__measurement_id", "run_id", "component_label", "id")
+    ordered = quantities.order_by("run__batch__code_sort_key", "run__measurement_id", "run_id", "component_label", "id")
     key, row = None, None
     for q in ordered.iterator(chunk_size=CHUNK_ROWS):
         run, m = q.run, q.run.measurement

@@ -46,7 +46,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     def get_queryset(self):
         return (Batch.objects.filter(project__in=visible_projects(self.request.user))
-                .select_related("project").order_by("-synthesised_at", "code"))
+                .select_related("project").order_by("-synthesised_at", "code_sort_key"))
 
     def get_object(self):
         # Codes are unique whatever their case (the index is on lower(code)).
@@ -93,7 +93,7 @@ class SampleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     def get_queryset(self):
         return (Sample.objects.filter(batch__project__in=visible_projects(self.request.user))
-                .select_related("batch", "parent").order_by("batch__code", "prepared_at", "code"))
+                .select_related("batch", "parent").order_by("batch__code_sort_key", "prepared_at", "code_sort_key"))
 
     def get_serializer_class(self):
         return s.SampleUpdateSerializer if self.action == "partial_update" else s.SampleSerializer

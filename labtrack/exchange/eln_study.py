@@ -126,9 +126,9 @@ def study_export_eln(*, user, study: Study, out: IO[bytes]) -> str:
     file opened for writing). Returns the suggested file name. The study must be
     visible to `user` (ageing.selectors.study_get)."""
     top = folder_name(f"study-{study.name}")
-    samples = list(study.samples.select_related("batch").order_by("code"))
+    samples = list(study.samples.select_related("batch").order_by("code_sort_key"))
     batches = {b.pk: b for b in Batch.objects.filter(pk__in={s.batch_id for s in samples})
-               .select_related("project", "protocol", "operator").order_by("code")}
+               .select_related("project", "protocol", "operator").order_by("code_sort_key")}
     c = crate_start(top, name=f"LabTrack ageing study {study.name}",
                     description=f"Ageing study {study.name} of project {study.project.name} ({study.conditions_text}): "
                                 "schedule, pull points, stability-indicating quantities, results of record, and the "
@@ -136,7 +136,7 @@ def study_export_eln(*, user, study: Study, out: IO[bytes]) -> str:
     # The batches first, one at a time, each as its own bundle would describe it.
     batch_parts = [batch_describe(c, user=user, batch=b) for b in batches.values()]
 
-    points = list(PullPoint.objects.filter(study=study).select_related("sample").order_by("sample__code", "due_at"))
+    points = list(PullPoint.objects.filter(study=study).select_related("sample").order_by("sample__code_sort_key", "due_at"))
     point_statuses = statuses(points)
     quantities = list(study.quantities.order_by("id"))
     results = _results(user, study, points)

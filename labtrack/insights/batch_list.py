@@ -40,9 +40,10 @@ class BatchFilters:
     sort: str = "-date"
 
 
-# Sort keys users can click -> model expressions (nulls last either way).
+# Sort keys users can click -> model expressions (nulls last either way). Codes sort in
+# natural order (NC6.4 before NC10.4) by their stored sort key.
 SORTS = {
-    "code": "code",
+    "code": "code_sort_key",
     "date": "synthesised_at",
     "opa": "opa_concentration_molar",
     "duration": "reaction_duration_s",
@@ -134,7 +135,8 @@ def _ordering(f: BatchFilters) -> list:
     descending = f.sort.startswith("-") if f.sort.lstrip("-") in SORTS else True
     expr = F(SORTS[key])
     nulls_last = None if key in NEVER_NULL else True
-    return [expr.desc(nulls_last=nulls_last) if descending else expr.asc(nulls_last=nulls_last), "code"]
+    tie_break = [] if key == "code" else ["code_sort_key"]
+    return [expr.desc(nulls_last=nulls_last) if descending else expr.asc(nulls_last=nulls_last), *tie_break, "code"]
 
 
 def batch_list(*, user, filters: BatchFilters) -> QuerySet:
@@ -195,13 +197,13 @@ class SortedByCount:
         start = index.start or 0
         limit = 2 ** 62 if index.stop is None else max(0, index.stop - start)  # no LIMIT ALL in SQLite
         batches_sql, batches_params = (self.qs.select_related(None).order_by()
-                                       .values(sort_id=F("pk"), sort_code=F("code")).query.sql_with_params())
+                                       .values(sort_id=F("pk"), sort_code=F("code_sort_key")).query.sql_with_params())
         counts_sql, counts_params = self._counts().query.sql_with_params()
         direction = "DESC" if self.descending else "ASC"
         # Composed from the ORM's own SQL and parameters (nothing interpolated from input):
         # the ORM cannot join a grouped subquery.
         sql = (f"SELECT b.sort_id FROM ({batches_sql}) b LEFT JOIN ({counts_sql}) c ON c.count_batch = b.sort_id "
-               f"ORDER BY COALESCE(c.n_pending, 0) {direction}, b.sort_code ASC LIMIT %s OFFSET %s")
+               f"ORDER BY COALESCE(c.n_pending, 0) {direction}, b.sort_code ASC, b.sort_id ASC LIMIT %s OFFSET %s")
         params = [*batches_params, *counts_params, limit, start]
         with connections[self.qs.db].cursor() as cursor:
             cursor.execute(sql, params)

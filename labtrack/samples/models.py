@@ -9,6 +9,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from labtrack.core.history import audited
+from labtrack.core.naturalsort import NaturalSortKeyField
 from labtrack.core.roles import Role
 
 
@@ -77,6 +78,8 @@ class Batch(models.Model):
     """One synthesis. Units are in the field names; amounts are as dispensed."""
 
     code = models.CharField(max_length=64, help_text="Unique human code, e.g. NC8.3")
+    # The code in natural order (NC6.4 before NC10.4), what lists sort by; set on save.
+    code_sort_key = NaturalSortKeyField(source="code")
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="batches")
     protocol = models.ForeignKey(SynthesisProtocol, on_delete=models.PROTECT, null=True, blank=True, related_name="batches")
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -102,10 +105,10 @@ class Batch(models.Model):
     # without counting 50,000 measurements). Derived, so not in the audit history;
     # measurements.services.batch_measurement_counts_refresh recounts.
     measurement_count = models.PositiveIntegerField(default=0, editable=False)
-    history = audited(excluded_fields=["measurement_count"])
+    history = audited(excluded_fields=["measurement_count", "code_sort_key"])
 
     class Meta:
-        ordering = ["-synthesised_at", "code"]
+        ordering = ["-synthesised_at", "code_sort_key", "code"]
         verbose_name_plural = "batches"
         constraints = [
             models.UniqueConstraint(Lower("code"), name="batch_code_unique_ci"),
@@ -115,7 +118,8 @@ class Batch(models.Model):
                           "pbbr2_solution_volume_ml", "ddab_solution_volume_ul", "quench_time_s")
             ],
         ]
-        indexes = [models.Index(fields=["project", "-synthesised_at"])]
+        indexes = [models.Index(fields=["project", "-synthesised_at"]),
+                   models.Index(fields=["code_sort_key", "code"], name="batch_code_natural_order")]
 
     def __str__(self) -> str:
         return self.code
@@ -147,6 +151,7 @@ class Sample(models.Model):
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="samples")
     code = models.CharField(max_length=80)
+    code_sort_key = NaturalSortKeyField(source="code")  # natural order (NC8.3-P before NC10.4-P)
     form = models.CharField(max_length=16, choices=SampleForm.choices)
     prepared_at = models.DateTimeField(default=timezone.now)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
@@ -158,10 +163,10 @@ class Sample(models.Model):
     mass_mg = models.FloatField(null=True, blank=True, verbose_name="mass (mg)")
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    history = audited()
+    history = audited(excluded_fields=["code_sort_key"])
 
     class Meta:
-        ordering = ["batch", "prepared_at", "code"]
+        ordering = ["batch", "prepared_at", "code_sort_key"]
         constraints = [
             models.UniqueConstraint(Lower("code"), name="sample_code_unique_ci"),
             models.CheckConstraint(condition=Q(mass_mg__isnull=True) | Q(mass_mg__gte=0), name="sample_mass_non_negative"),

@@ -28,7 +28,7 @@ def batch_get(*, user, code: str) -> Batch:
 def batch_samples(*, batch: Batch) -> list[Sample]:
     """The batch's samples in lineage order (each parent before its children), each with
     `depth` (0 for a root) for indentation; parents are joined."""
-    samples = list(Sample.objects.filter(batch=batch).select_related("parent").order_by("prepared_at", "code"))
+    samples = list(Sample.objects.filter(batch=batch).select_related("parent").order_by("prepared_at", "code_sort_key"))
     children: dict[int | None, list[Sample]] = {}
     ids = {s.pk for s in samples}
     for s in samples:
@@ -59,7 +59,7 @@ def sample_get(*, user, pk: int) -> Sample:
 
 def parent_choices(*, project_id: int, exclude_pk: int | None = None) -> QuerySet:
     """Samples that may be a parent: any sample of the same project."""
-    qs = Sample.objects.filter(batch__project_id=project_id).select_related("batch").order_by("code")
+    qs = Sample.objects.filter(batch__project_id=project_id).select_related("batch").order_by("code_sort_key")
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs

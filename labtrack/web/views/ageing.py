@@ -39,7 +39,7 @@ def study_list(request):
     if can_create:
         services.study_templates_ensure()
         form = StudyForm(request.POST or None,
-                         samples=Sample.objects.filter(batch__project_id=current["id"]).order_by("code"),
+                         samples=Sample.objects.filter(batch__project_id=current["id"]).order_by("code_sort_key"),
                          templates=StudyTemplate.objects.order_by("name"))
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -88,7 +88,7 @@ def _redate_choices(points) -> list[tuple[int, str]]:
 
 
 def _points(study: Study):
-    return selectors.statuses(list(study.pull_points.select_related("sample").order_by("sample__code", "due_at")))
+    return selectors.statuses(list(study.pull_points.select_related("sample").order_by("sample__code_sort_key", "due_at")))
 
 
 @page

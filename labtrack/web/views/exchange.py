@@ -194,7 +194,7 @@ def eln_attachments(request, code: str):
     belongs to and it becomes a measurement (analysed like any upload)."""
     batch = sample_selectors.batch_get(user=request.user, code=code)
     can_edit = can(request.user, batch.project, Action.EDIT_SAMPLES)
-    samples = list(Sample.objects.filter(batch=batch).order_by("code"))
+    samples = list(Sample.objects.filter(batch=batch).order_by("code_sort_key"))
     return render(request, "exchange/eln_attachments.html", {
         "batch": batch, "attachments": selectors.batch_attachments(batch=batch), "samples": samples,
         "techniques": Technique.choices, "can_edit": can_edit})

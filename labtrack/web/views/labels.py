@@ -22,7 +22,7 @@ def sample_detail(request, pk: int):
                     .order_by("technique", "-measured_at", "-id"))
     return render(request, "web/sample_detail.html", {
         "sample": sample, "batch": sample.batch, "measurements": list(measurements),
-        "children": list(sample.children.order_by("prepared_at", "code")),
+        "children": list(sample.children.order_by("prepared_at", "code_sort_key")),
         "label": labels.label_for(request, sample),
         "can_edit": can(request.user, sample.batch.project, Action.EDIT_SAMPLES),
     })

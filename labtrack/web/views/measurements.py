@@ -53,7 +53,7 @@ def _split_errors(exc: ValidationError, names: set[str]) -> tuple[dict[str, list
 @page
 def measurement_create(request, code: str):
     batch = _editable_batch(request, code)
-    samples = Sample.objects.filter(batch=batch).order_by("code")
+    samples = Sample.objects.filter(batch=batch).order_by("code_sort_key")
     initial = {}
     if request.GET.get("sample"):
         initial["sample"] = request.GET["sample"]
@@ -135,7 +135,7 @@ def measurement_edit(request, pk: int):
         raise PermissionDenied("You cannot edit measurements in this project.")
     form = MeasurementEditForm(
         request.POST or None,
-        samples=Sample.objects.filter(batch__project=batch.project).select_related("batch").order_by("code"),
+        samples=Sample.objects.filter(batch__project=batch.project).select_related("batch").order_by("code_sort_key"),
         instruments=measurement_selectors.instruments_for(measurement.technique),
         initial={"sample": measurement.sample_id, "instrument": measurement.instrument_id,
                  "measured_at": measurement.measured_at, "label": measurement.label, "notes": measurement.notes})
