@@ -32,3 +32,17 @@ def benchmark(name: str, *, target_s: float | None = None, repeat: int = 7):
         return func
 
     return wrap
+
+
+def isolated_var_dir(prefix: str) -> str:
+    """A fresh temporary folder for the database, media and broker files a benchmark
+    writes, set in the environment before Django reads its settings (an earlier
+    module's choice stands: settings are read once per process)."""
+    import os
+    import tempfile
+
+    var = tempfile.mkdtemp(prefix=prefix)
+    os.environ.setdefault("LABTRACK_VAR_DIR", var)
+    os.environ.setdefault("MEDIA_ROOT", os.path.join(var, "media"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
+    return var

@@ -10,15 +10,11 @@ from __future__ import annotations
 import gc
 import os
 import statistics
-import tempfile
 import time
 
-from bench import benchmark
+from bench import benchmark, isolated_var_dir
 
-_VAR = tempfile.mkdtemp(prefix="labtrack-bench-pages-")
-os.environ.setdefault("LABTRACK_VAR_DIR", _VAR)
-os.environ.setdefault("MEDIA_ROOT", os.path.join(_VAR, "media"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
+isolated_var_dir("labtrack-bench-pages-")
 
 TARGET_P95_S = 0.150
 N_BATCHES = 1000

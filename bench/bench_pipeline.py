@@ -14,13 +14,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone as dt_timezone
 from pathlib import Path
 
-from bench import benchmark
+from bench import benchmark, isolated_var_dir
 
 # Isolate everything file-based before Django reads its settings.
-_VAR = tempfile.mkdtemp(prefix="labtrack-bench-")
-os.environ.setdefault("LABTRACK_VAR_DIR", _VAR)
-os.environ.setdefault("MEDIA_ROOT", os.path.join(_VAR, "media"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
+_VAR = isolated_var_dir("labtrack-bench-")
 if not os.environ.get("CELERY_BROKER_URL"):
     os.environ["CELERY_BROKER_URL"] = f"sqla+sqlite:///{_VAR}/bench-broker.sqlite3"
 

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 from datetime import timedelta
 
-from bench import benchmark
+from bench import benchmark, isolated_var_dir
 
-_VAR = tempfile.mkdtemp(prefix="labtrack-bench-find-")
-os.environ.setdefault("LABTRACK_VAR_DIR", _VAR)
-os.environ.setdefault("MEDIA_ROOT", os.path.join(_VAR, "media"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labtrack.settings")
+isolated_var_dir("labtrack-bench-find-")
 
 TARGET_P95_S = 0.100
 N_BATCHES = 1000

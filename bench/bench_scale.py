@@ -36,7 +36,8 @@ def _pages(n: int) -> dict:
     record = json.loads(Path(path).read_text())
     os.unlink(path)
     targets = {"batch_list": 100, "batch_list_filtered": 100, "batch_list_sorted": 100,
-               "batch_list_filtered_sorted": 100, "batch_list_sorted_by_measurements": 100, "batch_page": 100,
+               "batch_list_filtered_sorted": 100, "batch_list_sorted_by_measurements": 100,
+               "batch_list_sorted_by_code": 100, "batch_list_sorted_by_code_desc_page_5": 100, "batch_page": 100,
                "review_queue": 150, "review_queue_newest_nmr": 150, "api_batches": 100,
                "trends_bulk_fraction_vs_age": 200, "trends_diameter_vs_opa": 200,
                "trends_figure_bulk_fraction_vs_age": 500, "trends_figure_diameter_vs_opa": 500,

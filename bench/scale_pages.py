@@ -174,6 +174,9 @@ def pages(n: int) -> dict:
         "batch_list_sorted": reverse("batch_list") + "?sort=-opa",
         "batch_list_filtered_sorted": reverse("batch_list") + "?q=B1&opa_min=0.05&technique=nmr&review=pending&sort=-opa&page=2",
         "batch_list_sorted_by_measurements": reverse("batch_list") + "?sort=-measurements",
+        # Natural order of codes (B2 before B10) read from the stored sort key's index.
+        "batch_list_sorted_by_code": reverse("batch_list") + "?sort=code",
+        "batch_list_sorted_by_code_desc_page_5": reverse("batch_list") + "?sort=-code&page=5",
         "batch_list_sorted_by_pending": reverse("batch_list") + "?sort=-pending",
         "batch_list_q": reverse("batch_list") + "?q=B1",
         "batch_list_q_sorted": reverse("batch_list") + "?q=B1&sort=-opa",

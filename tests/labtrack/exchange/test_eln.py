@@ -11,20 +11,18 @@ from pathlib import Path
 import jsonschema
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 import rocrate
 from rocrate.rocrate import ROCrate
 
 from analysis.synthetic.saxs import write_saxs_curve
 from labtrack.analyses.models import AnalysisRun, Quantity, ReviewState, RunStatus
-from labtrack.analyses.selectors import quantities_of_record
 from labtrack.exchange.eln_export import batch_export_eln
 from labtrack.exchange.eln_import import eln_import
 from labtrack.measurements.ingest import Upload
 from labtrack.measurements.models import Measurement, RawFile
 from labtrack.analyses.pipeline import measurement_upload
-from labtrack.samples.models import Batch, Membership, Sample
-from labtrack.samples.services import project_create
+from labtrack.samples.models import Batch, Sample
+from tests.labtrack.exchange.eln_helpers import empty_labtrack, results_of_record, rezip
 from tests.labtrack.factories import make_batch, make_sample, mark_accepted, measurement_counts_wrong
 
 # The ELN Consortium's profile of RO-Crate 1.1 as a JSON Schema, written from its
@@ -102,9 +100,6 @@ def _export(user, batch, tmp_path) -> Path:
     return target
 
 
-def _record(user):
-    return sorted((q.run.measurement.sample.code, q.run.routine, q.name, q.component_label, q.value, q.stderr, q.unit)
-                  for q in quantities_of_record(user=user))
 
 
 def test_exported_crate_is_ro_crate_1_1_and_follows_the_eln_profile(members, lab_batch, tmp_path):
@@ -163,21 +158,17 @@ def test_exported_crate_is_ro_crate_1_1_and_follows_the_eln_profile(members, lab
 @pytest.mark.django_db(transaction=True)  # flush, as a fresh LabTrack, needs no open test transaction
 def test_round_trip_into_an_empty_labtrack(members, lab_batch, tmp_path, settings, make_user):
     viewer = members["viewer"]
-    record_before = _record(viewer)
+    record_before = results_of_record(viewer)
     checksums_before = sorted(RawFile.objects.values_list("sha256", flat=True))
     states_before = sorted(AnalysisRun.objects.values_list("review_state", "is_current"))
     eln = _export(viewer, lab_batch, tmp_path)
 
-    call_command("flush", interactive=False, verbosity=0)  # another, empty LabTrack
-    settings.MEDIA_ROOT = str(tmp_path / "other-media")
+    chemist, team = empty_labtrack(settings, tmp_path, make_user)  # another LabTrack
     assert not Batch.objects.exists() and not RawFile.objects.exists()
-    chemist = make_user("elsewhere")
-    team = project_create(name="Collaborators")
-    Membership.objects.create(project=team, user=chemist, role="chemist")
 
     report = eln_import(user=chemist, project=team, path=str(eln), file_name="NC8.3.eln")
     assert report.kind == "labtrack" and report.batches == ["NC8.3"] and report.runs == 3
-    assert _record(chemist) == record_before
+    assert results_of_record(chemist) == record_before
     assert sorted(RawFile.objects.values_list("sha256", flat=True)) == checksums_before
     from labtrack.measurements.blobs import blob_verify
     assert all(blob_verify(s) for s in checksums_before)
@@ -204,18 +195,11 @@ def test_round_trip_into_an_empty_labtrack(members, lab_batch, tmp_path, setting
     assert measurement_counts_wrong() == {}  # the refused import counted nothing
 
 
-def _rezip(source: Path, target: Path, change) -> Path:
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            name, data = change(info.filename, src.read(info.filename))
-            if name is not None:
-                dst.writestr(name, data)
-    return target
 
 
 def test_an_altered_raw_file_is_refused_and_nothing_is_written(members, lab_batch, tmp_path, project):
     eln = _export(members["viewer"], lab_batch, tmp_path)
-    altered = _rezip(eln, tmp_path / "altered.eln",
+    altered = rezip(eln, tmp_path / "altered.eln",
                      lambda n, d: (n, d + b"\n0.5 1.0\n" if n.endswith("NC8.3.dat") else d))
     Batch.objects.filter(pk=lab_batch.pk).update(code="NC8.3-old")
     for s in Sample.objects.filter(batch=lab_batch):

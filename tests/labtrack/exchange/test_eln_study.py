@@ -18,7 +18,6 @@ import jsonschema
 import pytest
 import rocrate
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.urls import reverse
 from rocrate.rocrate import ROCrate
 
@@ -35,9 +34,9 @@ from labtrack.exchange.eln_study import study_export_eln
 from labtrack.measurements.ingest import Upload
 from labtrack.measurements.models import Measurement, RawFile
 from labtrack.samples.models import Batch, Membership, Sample
-from labtrack.samples.services import project_create
 from tests.labtrack.ageing.helpers import START, make_study
 from tests.labtrack.exchange.test_eln import ELN_PROFILE
+from tests.labtrack.exchange.eln_helpers import empty_labtrack, results_of_record, rezip
 from tests.labtrack.factories import make_batch, make_sample, mark_accepted
 
 CODES = ("NC12.8", "NC8.9")
@@ -124,9 +123,6 @@ def _study_state(user):
     }
 
 
-def _record(user):
-    return sorted((q.run.measurement.sample.code, q.run.routine, q.name, q.value, q.stderr, q.unit)
-                  for q in quantities_of_record(user=user))
 
 
 def _unzip(eln: Path, folder: Path) -> tuple[dict, Path]:
@@ -151,8 +147,8 @@ def test_the_study_crate_is_ro_crate_1_1_and_its_batches_are_described_as_their_
     study_ds = graph["study/"]
     assert study_ds["identifier"] == "Ambient air, shelf A" and study_ds["text"] == "Open vials on shelf A."
     parts = [p["@id"] for p in study_ds["hasPart"]]
-    assert parts[:2] == ["NC12.8-batch/", "NC8.9-batch/"] and "study/labtrack-study.json" in parts
-    assert study_ds["about"] == [{"@id": "NC12.8-batch/samples/NC12.8-P-AIR/"}, {"@id": "NC8.9-batch/samples/NC8.9-P-AIR/"}]
+    assert parts[:2] == ["NC8.9-batch/", "NC12.8-batch/"] and "study/labtrack-study.json" in parts
+    assert study_ds["about"] == [{"@id": "NC8.9-batch/samples/NC8.9-P-AIR/"}, {"@id": "NC12.8-batch/samples/NC12.8-P-AIR/"}]
     variables = {graph[v["@id"]]["propertyID"]: graph[v["@id"]] for v in study_ds["variableMeasured"]}
     assert variables["relative_humidity_percent"]["value"] == 45.0 and variables["relative_humidity_percent"]["unitText"] == "%"
     assert variables["pl_peak"]["name"] == "PL peak" and "±3 nm" in variables["pl_peak"]["description"]
@@ -199,8 +195,8 @@ def test_the_study_crate_is_ro_crate_1_1_and_its_batches_are_described_as_their_
     # The native record and the results of record per pull point.
     record = json.loads((top / "study" / "labtrack-study.json").read_text())
     assert record["format"] == "labtrack-study" and record["version"] == 1
-    assert record["study"]["samples"] == ["NC12.8-P-AIR", "NC8.9-P-AIR"]
-    assert [b["record"] for b in record["batches"]] == ["NC12.8-batch/labtrack.json", "NC8.9-batch/labtrack.json"]
+    assert record["study"]["samples"] == ["NC8.9-P-AIR", "NC12.8-P-AIR"]
+    assert [b["record"] for b in record["batches"]] == ["NC8.9-batch/labtrack.json", "NC12.8-batch/labtrack.json"]
     redated = next(p for p in record["study"]["pull_points"] if p["sample"] == "NC12.8-P-AIR" and p["label"] == "6 months")
     assert redated["due_at"] == (START + timedelta(days=187)).isoformat()
     results = json.loads((top / "study" / "study-results.json").read_text())
@@ -224,26 +220,22 @@ def _export_batch(user, code, tmp_path) -> Path:
 def test_round_trip_of_a_study_into_an_empty_labtrack(members, lab_study, tmp_path, settings, make_user):
     viewer = members["viewer"]
     before = _study_state(viewer)
-    record_before = _record(viewer)
+    record_before = results_of_record(viewer)
     checksums_before = sorted(RawFile.objects.values_list("sha256", flat=True))
     states_before = sorted(AnalysisRun.objects.values_list("review_state", "is_current"))
     eln = _export(viewer, lab_study, tmp_path)
 
-    call_command("flush", interactive=False, verbosity=0)  # another, empty LabTrack
-    settings.MEDIA_ROOT = str(tmp_path / "other-media")
+    chemist, team = empty_labtrack(settings, tmp_path, make_user)  # another LabTrack
     assert not Study.objects.exists() and not RawFile.objects.exists()
-    chemist = make_user("elsewhere")
-    team = project_create(name="Collaborators")
-    Membership.objects.create(project=team, user=chemist, role="chemist")
 
     report = eln_import(user=chemist, project=team, path=str(eln), file_name="study.eln")
     study = Study.objects.get()
-    assert report.kind == "labtrack" and report.batches == ["NC12.8", "NC8.9"]
+    assert report.kind == "labtrack" and report.batches == ["NC8.9", "NC12.8"]
     assert report.studies == [{"id": study.pk, "name": "Ambient air, shelf A"}]
     assert report.measurements == 6 and report.runs == 7
     assert sorted(report.samples) == ["NC12.8-P-AIR", "NC12.8-P-N2", "NC8.9-P-AIR"]
     assert _study_state(chemist) == before
-    assert _record(chemist) == record_before
+    assert results_of_record(chemist) == record_before
     assert sorted(RawFile.objects.values_list("sha256", flat=True)) == checksums_before
     assert sorted(AnalysisRun.objects.values_list("review_state", "is_current")) == states_before
     assert study.project == team and study.created_by == chemist
@@ -260,13 +252,6 @@ def test_round_trip_of_a_study_into_an_empty_labtrack(members, lab_study, tmp_pa
     assert (Batch.objects.count(), Study.objects.count(), AnalysisRun.objects.count()) == (2, 1, 7)
 
 
-def _rezip(source: Path, target: Path, change) -> Path:
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            name, data = change(info.filename, src.read(info.filename))
-            if name is not None:
-                dst.writestr(name, data)
-    return target
 
 
 def _counts():
@@ -287,20 +272,20 @@ def test_a_tampered_study_bundle_is_refused_and_nothing_is_written(members, lab_
     _free_the_codes()
     counts = _counts()
     # A raw file of the second batch altered: the first batch is not kept either.
-    altered = _rezip(eln, tmp_path / "altered.eln",
+    altered = rezip(eln, tmp_path / "altered.eln",
                      lambda n, d: (n, d + b"\n600.0,12\n" if n.endswith("NC8.9-91d.csv") else d))
     with pytest.raises(ValidationError, match="does not match its checksum"):
         eln_import(user=members["chemist"], project=other_project, path=str(altered), file_name="altered.eln")
     assert _counts() == counts
     # The study record edited (a threshold loosened) without its checksum.
-    loosened = _rezip(eln, tmp_path / "loosened.eln", lambda n, d: (
+    loosened = rezip(eln, tmp_path / "loosened.eln", lambda n, d: (
         n, d.replace(b'"threshold_amount": 3.0', b'"threshold_amount": 30.0') if n.endswith("labtrack-study.json") else d))
     with pytest.raises(ValidationError, match="labtrack-study.json in loosened.eln does not match its checksum"):
         eln_import(user=members["chemist"], project=other_project, path=str(loosened), file_name="loosened.eln")
     assert _counts() == counts
 
 
-def _rewrite_study_record(eln: Path, target: Path, change) -> Path:
+def _rewrite_studyresults_of_record(eln: Path, target: Path, change) -> Path:
     """The bundle with its study record changed and its checksum and size updated, as a
     consistent (not tampered) file from an incomplete export would be."""
     with zipfile.ZipFile(eln) as archive:
@@ -319,7 +304,7 @@ def _rewrite_study_record(eln: Path, target: Path, change) -> Path:
             return name, json.dumps(metadata).encode()
         return name, old
 
-    return _rezip(eln, target, swap)
+    return rezip(eln, target, swap)
 
 
 def test_a_study_whose_samples_are_not_in_the_bundle_is_refused_clearly(members, lab_study, tmp_path, other_project):
@@ -327,19 +312,19 @@ def test_a_study_whose_samples_are_not_in_the_bundle_is_refused_clearly(members,
     Membership.objects.create(project=other_project, user=members["chemist"], role="chemist")
     _free_the_codes()
     counts = _counts()
-    one_batch = _rewrite_study_record(eln, tmp_path / "one-batch.eln",
+    one_batch = _rewrite_studyresults_of_record(eln, tmp_path / "one-batch.eln",
                                       lambda r: r.update(batches=[b for b in r["batches"] if b["code"] == "NC12.8"]))
     with pytest.raises(ValidationError, match="on sample NC8.9-P-AIR, which the file's batches do not hold"):
         eln_import(user=members["chemist"], project=other_project, path=str(one_batch), file_name="one-batch.eln")
     assert _counts() == counts
-    unknown = _rewrite_study_record(eln, tmp_path / "unknown.eln",
+    unknown = _rewrite_studyresults_of_record(eln, tmp_path / "unknown.eln",
                                     lambda r: r["study"]["quantities"][0].update(key="zeta_potential"))
     with pytest.raises(ValidationError, match="quantity this LabTrack does not know"):
         eln_import(user=members["chemist"], project=other_project, path=str(unknown), file_name="unknown.eln")
     assert _counts() == counts
     # The same bundle, whole, imports (the refusals above were the study's own checks).
     report = eln_import(user=members["chemist"], project=other_project, path=str(eln), file_name="study.eln")
-    assert report.batches == ["NC12.8", "NC8.9"] and Study.objects.filter(project=other_project).count() == 1
+    assert report.batches == ["NC8.9", "NC12.8"] and Study.objects.filter(project=other_project).count() == 1
 
 
 def test_the_export_holds_no_raw_file_or_run_whole_in_memory(members, lab_study, tmp_path):
