@@ -237,6 +237,15 @@ def calendar_points(*, token: str) -> tuple[Any, list[PullPoint]]:
 SPECTRUM_ROUTINE = "nmr.deconvolve"
 
 
+def study_spectra_sample_codes(*, user, study: Study) -> list[str]:
+    """Codes of the study's samples (in the study's order) that have an accepted 133Cs
+    deconvolution, so have fresh-against-aged spectra to show. One query."""
+    with_spectra = set(AnalysisRun.objects.visible_to(user).of_record()
+                       .filter(measurement__sample__in=study.samples.all(), routine=SPECTRUM_ROUTINE)
+                       .values_list("measurement__sample_id", flat=True))
+    return [s.code for s in study.samples.all() if s.pk in with_spectra]
+
+
 def study_spectra(*, user, study: Study, sample_code: str) -> list[dict[str, Any]]:
     """The freshest and the most aged accepted 133Cs deconvolutions of one study sample
     (the paper's Figure 3c): [{label, age_days, run_id, curves, assignments}], fresh

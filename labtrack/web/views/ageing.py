@@ -81,6 +81,7 @@ def _detail(request, pk: int) -> dict:
 def study_detail(request, pk: int):
     context = _detail(request, pk)
     context["can_edit"] = user_can(request.user, context["study"].project_id, Action.EDIT_SAMPLES)
+    context["spectra_samples"] = selectors.study_spectra_sample_codes(user=request.user, study=context["study"])
     return render(request, "ageing/study_detail.html", context)
 
 

@@ -184,7 +184,8 @@ def eln_import_page(request):
             form.add_error("file", error_text(exc))
         else:
             studies = "".join(f" and the ageing study {study['name']}" for study in report.studies)
-            messages.success(request, f"Imported {len(report.batches)} batch(es){studies} from {upload.name}.")
+            n = len(report.batches)
+            messages.success(request, f"Imported {n} {'batch' if n == 1 else 'batches'}{studies} from {upload.name}.")
     return render(request, "exchange/eln_import.html", {"form": form, "report": report})
 
 

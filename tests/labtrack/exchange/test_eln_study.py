@@ -414,4 +414,4 @@ def test_the_import_page_takes_a_study_bundle_and_links_the_study(login, members
     body = page.content.decode()
     assert page.status_code == 200 and f'href="{reverse("study_detail", args=[study.pk])}"' in body
     assert "Ageing study Ambient air, shelf A" in body and "Batch NC8.9" in body
-    assert "Imported 2 batch(es) and the ageing study Ambient air, shelf A from" in body
+    assert "Imported 2 batches and the ageing study Ambient air, shelf A from" in body

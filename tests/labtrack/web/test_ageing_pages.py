@@ -179,6 +179,24 @@ def test_fresh_and_aged_spectra_with_components(login, members, study):
     assert client.get(reverse("study_spectra", args=[study.pk, "NOPE", "png"])).status_code == 404
 
 
+def test_spectra_are_offered_only_for_samples_with_an_accepted_deconvolution(login, members, project):
+    """A PL-only sample (or one whose fits await review) gets no empty 133Cs figure."""
+    measured = aged_sample(members["chemist"], project)
+    unmeasured = aged_sample(members["chemist"], project, code="NC8.9")
+    fresh = result(measured, 0, 15.0, reviewer=members["analyst"], requested_by=members["chemist"])
+    study = make_study(members["chemist"], project, [measured, unmeasured])
+    client = login(members["viewer"])
+    html = client.get(reverse("study_detail", args=[study.pk])).content.decode()
+    assert reverse("study_spectra", args=[study.pk, "NC12.8-P-AIR", "svg"]) in html
+    assert reverse("study_spectra", args=[study.pk, "NC8.9-P-AIR", "svg"]) not in html
+
+    from labtrack.analyses.models import AnalysisRun, ReviewState
+    AnalysisRun.objects.filter(pk=fresh.pk).update(review_state=ReviewState.PENDING)
+    html = client.get(reverse("study_detail", args=[study.pk])).content.decode()
+    assert "/spectra/" not in html
+    assert "No sample of this study has an accepted 133Cs deconvolution yet" in html
+
+
 def test_trend_model_can_be_forced_and_bad_values_fall_back(login, members, study):
     client = login(members["viewer"])
     url = reverse("study_detail", args=[study.pk])
