@@ -137,7 +137,7 @@ def key_results(*, batch, runs: list[AnalysisRun] | None = None) -> list[KeyResu
                 aged=bool(sample and sample.ageing_started_at is not None),
                 measurement_label=measurement.label if measurement else "",
             ))
-        out += sorted(rows, key=lambda k: (k.aged, k.sample_code, k.sample_age_days or 0.0))
+        out += sorted(rows, key=lambda k: (k.aged, natural_key(k.sample_code), k.sample_age_days or 0.0))
     return out
 
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from labtrack.ageing.models import PullPoint, Study, StudyQuantity
 from labtrack.api.fields import LabDateTimeField
+from labtrack.core.naturalsort import natural_key
 from labtrack.analyses.models import AnalysisRun, Quantity
 from labtrack.measurements.models import Instrument, Measurement, RawFile, Technique
 from labtrack.samples.memberships import memberships_for
@@ -150,10 +151,19 @@ class MeasurementUploadSerializer(serializers.Serializer):
         "(otherwise such a date is a 400)"))
 
 
+class NaturalComponentOrder(serializers.ListSerializer):
+    """A run's quantities in natural component order (p2 before p10), as on its page."""
+
+    def to_representation(self, data):
+        items = data.all() if isinstance(data, models.manager.BaseManager) else data
+        return super().to_representation(sorted(items, key=lambda q: (natural_key(q.component_label), q.pk)))
+
+
 class RunQuantitySerializer(ModelSerializer):
     """A quantity inside its run (the run carries the provenance)."""
 
     class Meta:
+        list_serializer_class = NaturalComponentOrder
         model = Quantity
         fields = ["name", "value", "value_json", "stderr", "unit", "component_label", "assignment"]
 

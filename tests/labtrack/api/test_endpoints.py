@@ -215,3 +215,12 @@ def test_trends_and_results_pages_link_to_the_exports(client, members, lab):
     assert "format=xlsx&amp;shape=wide" in page
     page = client.get("/batches/NC8.3/").content.decode()
     assert "/api/v1/quantities/export/?batch=NC8.3&amp;format=xlsx" in page
+
+
+def test_a_runs_quantities_come_in_natural_component_order(members, token_client, lab):
+    run = AnalysisRun.objects.get(pk=min(lab.ids["runs"]))
+    Quantity.objects.filter(run=run).delete()
+    for label in ("p10", "p2", "", "p1"):
+        Quantity.objects.create(run=run, name="position_2theta_deg", component_label=label, value=20.0)
+    body = token_client(members["viewer"]).get(f"/api/v1/runs/{run.pk}/").json()
+    assert [q["component_label"] for q in body["quantities"]] == ["", "p1", "p2", "p10"]
