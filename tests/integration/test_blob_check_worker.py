@@ -34,6 +34,10 @@ def test_the_beat_task_runs_on_a_worker_and_flags_a_bit_flip(real_services, memb
         app.send_task("labtrack.operations.tasks.verify_raw_files")
         wait_for(lambda: BlobCheck.objects.filter(status="done").exists(), timeout=120,
                  message="the worker to run the raw-file check from the maintenance queue")
+        # The pass is recorded as done, then its mismatches are e-mailed and marked: wait
+        # for that second step too (reading at once raced it).
+        wait_for(lambda: BlobCheck.objects.get().mismatches.filter(notified_at__isnull=False).exists(), timeout=30,
+                 message="the worker to mark the mismatch as notified")
     finally:
         worker.stop()
     check = BlobCheck.objects.get()
