@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from simple_history.admin import SimpleHistoryAdmin
 
 from labtrack.core.admin_readonly import ReadOnlyAdminMixin
 from labtrack.dropfolders.models import DropFolder, DropItem
@@ -30,7 +31,7 @@ class DropFolderForm(forms.ModelForm):
 
 
 @admin.register(DropFolder)
-class DropFolderAdmin(admin.ModelAdmin):
+class DropFolderAdmin(SimpleHistoryAdmin):
     form = DropFolderForm
     list_display = ("name", "path", "project", "technique", "enabled", "last_scanned_at")
     list_filter = ("enabled", "technique", "project")

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from labtrack.core.history import audited
 from labtrack.measurements.models import Instrument, Measurement, Technique
 from labtrack.samples.models import Project, Sample
 
@@ -41,6 +42,9 @@ class DropFolder(models.Model):
     last_scanned_at = models.DateTimeField(null=True, blank=True)
     last_scan_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Who changed which setting when: a new naming rule or upload user decides where the
+    # next files go. The scanner's own bookkeeping is not a change of settings.
+    history = audited(excluded_fields=["scan_claimed_until", "last_scanned_at", "last_scan_error"])
 
     class Meta:
         ordering = ["name"]

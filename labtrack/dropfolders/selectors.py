@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from labtrack.core.errors import NotFoundForUser
 from labtrack.dropfolders.models import NEEDS_PERSON_STATES, DropFolder, DropItem, ItemState
+from labtrack.measurements.models import Instrument, Technique
 from labtrack.samples.models import Sample
 from labtrack.samples.permissions import visible_projects
 
@@ -82,3 +86,48 @@ def folder_summary(folder: DropFolder) -> dict[str, Any]:
     """Counts by state for a folder fetched without the annotation."""
     rows = DropItem.objects.filter(folder=folder).values("state").annotate(n=Count("id"))
     return {r["state"]: r["n"] for r in rows}
+
+
+@dataclass
+class SettingsChange:
+    """One saved edit of a folder's settings: when, by whom, and each setting's old and
+    new value as shown on the page."""
+
+    at: datetime
+    by: str
+    changes: list[tuple[str, str, str]]  # (setting, before, after)
+
+
+_SHOWN_SETTINGS = ("name", "path", "technique", "instrument", "naming_rule", "upload_as", "processed_path",
+                   "settle_s", "enabled")
+
+
+def folder_settings_changes(*, folder: DropFolder, limit: int = 10) -> list[SettingsChange]:
+    """The folder's last `limit` settings edits, newest first, from its audit history
+    (three queries: the records, and the users and instruments they name)."""
+    records = list(folder.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit + 1])
+    user_ids = {r.upload_as_id for r in records} - {None}
+    instrument_ids = {r.instrument_id for r in records} - {None}
+    users = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=user_ids)}
+    instruments = {i.pk: str(i) for i in Instrument.objects.filter(pk__in=instrument_ids)}
+    labels = {name: str(DropFolder._meta.get_field(name).verbose_name) for name in _SHOWN_SETTINGS}
+
+    def shown(name: str, value) -> str:
+        if name == "upload_as":
+            return users.get(value, "—")
+        if name == "instrument":
+            return instruments.get(value, "—")
+        if name == "enabled":
+            return "yes" if value else "no"
+        if name == "technique":
+            return Technique(value).label if value in Technique.values else str(value)
+        return "—" if value in (None, "") else str(value)
+
+    out = []
+    for newer, older in zip(records, records[1:]):
+        delta = newer.diff_against(older, included_fields=list(_SHOWN_SETTINGS))
+        changes = [(labels[c.field], shown(c.field, c.old), shown(c.field, c.new)) for c in delta.changes]
+        if changes:
+            who = newer.history_user.get_username() if newer.history_user else "the server"
+            out.append(SettingsChange(newer.history_date, who, changes))
+    return out[:limit]

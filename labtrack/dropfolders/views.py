@@ -116,7 +116,8 @@ def folder_detail(request, pk: int):
                "items": _with_choices(selectors.items_needing_person(user=request.user, folder=folder), request.user),
                "sample_codes": selectors.sample_codes(folder=folder), "techniques": Technique.choices,
                "can_manage": user_can(request.user, folder.project_id, Action.MANAGE),
-               "this_page": reverse("dropfolder_detail", args=[folder.pk]), **selectors.folder_items(folder=folder)}
+               "this_page": reverse("dropfolder_detail", args=[folder.pk]), **selectors.folder_items(folder=folder),
+               "settings_changes": selectors.folder_settings_changes(folder=folder)}
     return render(request, "dropfolders/folder_detail.html", context)
 
 

@@ -36,6 +36,14 @@ def test_manager_changes_path_instrument_rule_and_disables_the_folder(client, me
     assert folder.naming_rule == r"^(?P<sample>NC[\d.]+-P(?:-AGED)?)" and folder.project == nmr_folder.project
     shown = client.get(response.url).content.decode()
     assert "reads NC12.8-P-AGED from “NC12.8-P-AGED_cs133.fid”" in shown and "disabled" in shown
+    # The edit is in the folder's audit history, by whom, setting by setting.
+    from labtrack.dropfolders.selectors import folder_settings_changes
+    [edit] = folder_settings_changes(folder=folder)
+    assert edit.by == members["manager"].username
+    assert {setting: (before, after) for setting, before, after in edit.changes} == {
+        "path": (nmr_folder.path, str(moved)), "instrument": ("—", str(probe)), "enabled": ("yes", "no"),
+        "naming rule": (nmr_folder.naming_rule, r"^(?P<sample>NC[\d.]+-P(?:-AGED)?)")}
+    assert "Settings changes (1)" in shown and "<code>Bruker 400 WB</code>" in shown
 
 
 @pytest.mark.parametrize("changes, field, message", [
