@@ -5,7 +5,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotModified
 
 from labtrack.core.errors import NotFoundForUser
 
@@ -51,3 +51,17 @@ def safe_next(request, default: str) -> str:
                                                   require_https=request.is_secure()):
         return target
     return default
+
+
+# Data a review can change: browsers revalidate each time and get a 304 when it did not.
+REVALIDATE = "private, no-cache"
+
+
+def not_modified(request, etag: str) -> HttpResponseNotModified | None:
+    """A 304 when the request's If-None-Match names `etag` (weak or strong), else None."""
+    sent = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
+    if etag in sent or f"W/{etag}" in sent:
+        response = HttpResponseNotModified()
+        response["ETag"], response["Cache-Control"] = etag, REVALIDATE
+        return response
+    return None

@@ -3,14 +3,14 @@ JSON for the chart (/compare/data.json) and as CSV (/compare/data.csv)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from labtrack.ageing import selectors as ageing_selectors
 from labtrack.analyses import compare as selectors
 from labtrack.analyses import compare_encoding as encoding
 from labtrack.measurements.models import Technique
-from labtrack.web.views.common import error_text, page
+from labtrack.web.views.common import REVALIDATE, error_text, not_modified, page
 
 
 def _request(request) -> selectors.CompareRequest:
@@ -37,18 +37,8 @@ def compare(request):
 
 
 # The data of runs never change, but which run is shown (a newer fit, an acceptance) and
-# who may see it do: browsers revalidate each time (private, no-cache) and get a 304
-# without the arrays being read or written when nothing changed.
-_CACHE_CONTROL = "private, no-cache"
-
-
-def _not_modified(request, etag: str) -> HttpResponseNotModified | None:
-    sent = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
-    if etag in sent or f"W/{etag}" in sent:
-        response = HttpResponseNotModified()
-        response["ETag"], response["Cache-Control"] = etag, _CACHE_CONTROL
-        return response
-    return None
+# who may see it do: the plan's ETag answers a revalidation (common.not_modified) without
+# the arrays being read or written when nothing changed.
 
 
 @page
@@ -58,14 +48,14 @@ def compare_data(request):
         plan = selectors.compare_plan(user=request.user, req=req)
     except ValidationError as exc:
         return JsonResponse({"error": error_text(exc)}, status=400)
-    if (unchanged := _not_modified(request, plan.etag)) is not None:
+    if (unchanged := not_modified(request, plan.etag)) is not None:
         return unchanged
     try:
         data = selectors.compare_data(user=request.user, req=req, plan=plan)
     except ValidationError as exc:
         return JsonResponse({"error": error_text(exc)}, status=400)
     response = HttpResponse(encoding.dumps(data), content_type="application/json")
-    response["ETag"], response["Cache-Control"] = plan.etag, _CACHE_CONTROL
+    response["ETag"], response["Cache-Control"] = plan.etag, REVALIDATE
     return response
 
 

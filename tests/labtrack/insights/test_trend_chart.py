@@ -51,6 +51,22 @@ def test_data_json_has_every_point_of_the_table_rounded_for_plotting(client, mem
     assert any(str(v) == "15.123" for s in data["series"] for v in s["y"])
 
 
+def test_an_unchanged_chart_is_not_sent_again_and_a_review_changes_its_tag(client, members, lab):
+    from labtrack.analyses.models import AnalysisRun
+    from labtrack.analyses.review import run_review
+
+    client.force_login(members["viewer"])
+    first = client.get(reverse("trends_data"), BULK)
+    etag = first["ETag"]
+    assert first["Cache-Control"] == "private, no-cache" and etag.startswith('"')
+    again = client.get(reverse("trends_data"), BULK, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    run_review(run=AnalysisRun.objects.filter(review_state=ReviewState.PENDING).first(), reviewer=members["analyst"],
+               accept=True)
+    after = client.get(reverse("trends_data"), BULK, HTTP_IF_NONE_MATCH=etag)
+    assert after.status_code == 200 and after["ETag"] != etag and json.loads(after.content)["n_accepted"] == 4
+
+
 def test_few_batches_are_a_series_each_with_pending_after_accepted(client, members, lab):
     client.force_login(members["viewer"])
     data = json.loads(client.get(reverse("trends_data"), BULK).content)
