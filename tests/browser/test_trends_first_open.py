@@ -116,3 +116,19 @@ def test_first_open_shows_bulk_fraction_against_age_with_error_bars(page, shot, 
 
     violations = _axe_serious(page)
     assert violations == [], json.dumps(violations, indent=1)
+
+    # Without a mouse: Tab to the chart, step through the points with the arrow keys (the
+    # tooltip follows and a live region reads it out), Enter opens the point's run.
+    chart.focus()
+    page.keyboard.press("Home")
+    expect(tip).to_be_visible()
+    first = tip.inner_text()
+    page.keyboard.press("ArrowRight")
+    expect(tip).not_to_have_text(first)
+    expect(page.locator("[aria-live=polite]").filter(has_text="Point 2 of")).to_have_count(1)
+    page.keyboard.press("End")
+    expect(page.locator("[aria-live=polite]").filter(has_text=f"Point {n_values} of {n_values}")).to_have_count(1)
+    run_id = re.search(r"run #(\d+)", tip.inner_text()).group(1)
+    shot(page, "trends-keyboard-last-point")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/runs/{run_id}/$"))

@@ -37,7 +37,11 @@
     var box = document.querySelector("[data-trend-plot]");
     if (!box || !window.uPlot) return;
     var status = document.querySelector("[data-role=trend-status]");
-    var data = null, plot = null, hovered = null;
+    var data = null, plot = null, hovered = null, keyed = false;
+    var live = document.createElement("p");  // what a screen reader hears as the keys move
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    box.after(live);
     var drawn = {bars: 0, accepted: 0, pending: 0};  // what the last redraw put on the canvas
     var tip = document.createElement("div");
     tip.className = "trend-tip";
@@ -132,18 +136,58 @@
     }
 
     function showTip(u) {
-      hovered = nearest(u);
-      if (!hovered) { ts.display = "none"; u.over.style.cursor = ""; return; }
-      var s = hovered.s, i = hovered.i;
+      if (keyed) return;  // a point chosen with the keys stays until the mouse moves again
+      tipAt(u, nearest(u));
+    }
+
+    function tipAt(u, hit) {
+      hovered = hit;
+      if (!hit) { ts.display = "none"; u.over.style.cursor = ""; return; }
+      var s = hit.s, i = hit.i;
       var value = measured(s.y[i], s.yerr && s.yerr[i]) + (data.unit ? " " + data.unit : "");
       tip.textContent = data.batches[s.batch[i]] + " · " + data.samples[s.sample[i]] + "\n" +
         data.x_label + ": " + measured(s.x[i], s.xerr && s.xerr[i]) + "\n" +
         value + "\nrun #" + s.run[i] + (s.state === "accepted" ? " · accepted" : " · pending review");
       ts.display = "block";
-      var x = u.valToPos(s.x[i], "x"), y = u.valToPos(s.y[i], "y");
-      ts.left = Math.min(x + 12, u.over.clientWidth - 220) + "px";
+      // Beside the point, never over it: to its left when the right edge is near.
+      var x = u.valToPos(s.x[i], "x"), y = u.valToPos(s.y[i], "y"), w = tip.offsetWidth;
+      ts.left = (x + 12 + w <= u.over.clientWidth ? x + 12 : Math.max(0, x - 12 - w)) + "px";
       ts.top = Math.max(0, y - 70) + "px";
       u.over.style.cursor = "pointer";
+    }
+
+    /* Keyboard: the chart takes focus; arrows step through the shown points in x order
+       (the tooltip follows and is read out), Enter opens the point's run, Escape hides. */
+    function keyOrder() {
+      var pts = [];
+      data.series.forEach(function (s, k) {
+        if (!plot.series[k + 1].show) return;
+        for (var i = 0; i < s.x.length; i++) pts.push({s: s, i: i});
+      });
+      pts.sort(function (a, b) { return (a.s.x[a.i] - b.s.x[b.i]) || (a.s.y[a.i] - b.s.y[b.i]); });
+      return pts;
+    }
+
+    function onKey(e) {
+      if (!plot) return;
+      var steps = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 10, PageUp: -10};
+      if (e.key === "Enter" && hovered) {
+        window.location.href = "/runs/" + hovered.s.run[hovered.i] + "/";
+      } else if (e.key === "Escape") {
+        keyed = false; tipAt(plot, null); live.textContent = "";
+      } else if (steps[e.key] || e.key === "Home" || e.key === "End") {
+        var pts = keyOrder();
+        if (!pts.length) return;
+        var at = keyed ? pts.findIndex(function (p) { return p.s === hovered.s && p.i === hovered.i; }) : -1;
+        var next = e.key === "Home" ? 0 : e.key === "End" ? pts.length - 1 :
+          Math.max(0, Math.min(pts.length - 1, at < 0 ? 0 : at + steps[e.key]));
+        keyed = true;
+        tipAt(plot, pts[next]);
+        live.textContent = "Point " + (next + 1) + " of " + pts.length + ": " + tip.textContent.replace(/\n/g, "; ");
+      } else {
+        return;
+      }
+      e.preventDefault();
     }
 
     function width() { return Math.max(320, box.clientWidth); }
@@ -186,6 +230,7 @@
       var aligned = [null].concat(data.series.map(function (s) { return [s.x, s.y]; }));
       plot = new uPlot(opts, aligned, box);
       plot.over.appendChild(tip);
+      plot.over.addEventListener("mousemove", function () { keyed = false; });
       plot.over.addEventListener("click", function () {
         if (hovered) window.location.href = "/runs/" + hovered.s.run[hovered.i] + "/";
       });
@@ -207,6 +252,8 @@
         box.setAttribute("data-ready", "1");
       })
       .catch(function (e) { status.textContent = "Could not load the points (" + e.message + "); the SVG and PNG downloads still work."; });
+
+    box.addEventListener("keydown", onKey);
 
     var resizeTimer = null;
     window.addEventListener("resize", function () {
