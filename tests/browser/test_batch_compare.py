@@ -184,6 +184,15 @@ def _compare_overlays_seven_133cs_spectra_and_zooms(page, shot, base, demo_lab):
     page.mouse.move(over["x"] + over["width"] * 0.5, y)
     expect(page.locator(".u-legend .u-series").nth(1).locator(".u-value")).not_to_have_text("—")
     shot(page, "43-compare-133Cs-zoomed")
+    # Without a mouse: the arrow keys move the read-out along the shift axis.
+    page.mouse.move(0, 0)
+    plot.focus()
+    page.keyboard.press("ArrowRight")
+    before = page.evaluate("document.querySelector('[data-compare-plot]').uplot.cursor.left")
+    page.keyboard.press("Shift+ArrowRight")
+    after = page.evaluate("document.querySelector('[data-compare-plot]').uplot.cursor.left")
+    assert after == pytest.approx(before + 20)
+    expect(page.locator(".u-legend .u-series").nth(1).locator(".u-value")).not_to_have_text("—")
 
     # Stacked with offset, normalised by area, with each run's fitted components.
     page.get_by_label("Layout").select_option("stack")

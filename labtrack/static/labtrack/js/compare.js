@@ -254,6 +254,16 @@
       if (name === "layout" || name === "offset") draw(); else load();
     });
     form.addEventListener("submit", function (e) { e.preventDefault(); load(); });
+    /* Keyboard: with the chart focused, the arrows move the read-out cursor along x
+       (Shift: ten times further) and the legend shows each curve's value there. */
+    box.addEventListener("keydown", function (e) {
+      var step = {ArrowRight: 1, ArrowLeft: -1}[e.key];
+      if (!plot || !step) return;
+      var w = plot.over.clientWidth, left = plot.cursor.left;
+      left = (left === undefined || left === null || left < 0) ? w / 2 : left + step * (e.shiftKey ? 20 : 2);
+      plot.setCursor({left: Math.max(0, Math.min(w - 1, left)), top: plot.over.clientHeight / 2});
+      e.preventDefault();
+    });
     var resizeTimer = null;
     window.addEventListener("resize", function () {
       clearTimeout(resizeTimer);
