@@ -187,7 +187,9 @@ def _search_kind(kind: _Kind, user, terms: tuple[str, ...]) -> list[Hit]:
                 rank = rank + Case(When(**{f"{name}__icontains": term}, then=Value(weights[weight])),
                                    default=Value(0.0), output_field=FloatField())
     first_code = kind.codes[0] if kind.codes else kind.words[0][0]
-    rows = qs.annotate(search_rank=rank).order_by("-search_rank", Lower(first_code), "pk")[:PER_KIND]
+    # Equal ranks in natural code order (NC6.4 before NC10.4) where the model keeps one.
+    tie = "code_sort_key" if first_code == "code" else Lower(first_code)
+    rows = qs.annotate(search_rank=rank).order_by("-search_rank", tie, "pk")[:PER_KIND]
     hits = []
     for row in rows:
         title, url, detail = kind.hit(row)

@@ -73,6 +73,13 @@ def test_finds_raw_file_names_measurement_labels_and_protocols(lab, members):
     assert "NC8.3" in _titles(search(user=user, text="green"), "Batches")
 
 
+def test_equally_good_hits_come_in_natural_code_order(members, project):
+    for code in ("NC10.4", "NC6.4", "NC8.3"):
+        make_batch(members["chemist"], project, code=code, notes="washed twice")
+    results = search(user=members["analyst"], text="washed")
+    assert _titles(results, "Batches") == ["NC6.4", "NC8.3", "NC10.4"]
+
+
 def test_every_word_must_match(lab, members):
     results = search(user=members["analyst"], text="desiccator aged")
     assert results.total == 0
