@@ -9,6 +9,7 @@ import io
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from labtrack.core.naturalsort import natural_key
 from labtrack.insights.selectors import Point, quantity_choices, quantity_points
 from labtrack.web.views.common import page
 
@@ -42,7 +43,7 @@ def _batches(request) -> set[str]:
 def paper_figures(request):
     chosen = _batches(request)
     return render(request, "web/paper_figures.html", {"figures": FIGURES, "query": request.GET.urlencode(),
-                                                      "batches": ",".join(sorted(chosen))})
+                                                      "batches": ",".join(sorted(chosen, key=natural_key))})
 
 
 @page
