@@ -71,6 +71,14 @@ def test_manager_edits_a_folder_and_sees_a_bad_naming_rule_named(page, shot, liv
     expect(page.locator(".messages")).to_contain_text("disabled")
     folder = DropFolder.objects.get(pk=nmr_folder.pk)
     assert folder.path == str(moved) and not folder.enabled
+    # The folder page keeps who changed which setting.
+    page.get_by_text("Settings changes (1)").click()
+    history = page.locator(".settings-history table")
+    expect(history).to_contain_text("manager")
+    expect(history.locator("tr", has_text="Enabled")).to_contain_text("yes")
+    expect(history.locator("tr", has_text="Path")).to_contain_text(str(moved))
+    assert _axe_serious(page) == []
+    shot(page, "64-dropfolder-settings-history")
     page.goto(f"{live_server.url}/dropfolders/{nmr_folder.pk}/edit/")
     assert _axe_serious(page) == []
     shot(page, "63-dropfolder-edit")
