@@ -13,6 +13,11 @@ _PARTS = re.compile(r"(\d+(?:\.\d+)?)")
 # keep their digits and still sort after shorter ones, just not padded).
 _INTEGER_DIGITS = 12
 SORT_TEXT_MAX_LENGTH = 255
+# A part's end: below every character of a code (a space included, so "C " sorts after
+# "C0" as in natural_key). PostgreSQL text cannot hold NUL, so \x01; the rare \x00/\x01
+# inside a code are read as \x02.
+_END = "\x01"
+_BELOW_END = {0: "\x02", 1: "\x02"}
 
 
 def natural_key(text: str) -> tuple:
@@ -25,27 +30,27 @@ def natural_sort_text(text: str) -> str:
     """`text` as a string whose byte (code point) order is `natural_key`'s order.
 
     Each part is tagged ("0" number, "1" text, as numbers sort before text in
-    natural_key) and ended by a space, the lowest printable character, so a part that
-    stops sorts before one that goes on ("nc" < "nca", 8.1 < 8.15). A number is its
-    zero-padded integer digits and its fraction digits without trailing zeros, so
-    8.30 and 8.3 are equal, as floats are."""
+    natural_key) and ended by _END, lower than any character a part can hold, so a
+    part that stops sorts before one that goes on ("nc" < "nca", "c" < "c ", 8.1 <
+    8.15). A number is its zero-padded integer digits and its fraction digits without
+    trailing zeros, so 8.30 and 8.3 are equal, as floats are."""
     out = []
     for i, part in enumerate(_PARTS.split(text or "")):
         if not part:
             continue
         if i % 2:
             integer, _, fraction = part.partition(".")
-            out.append("0" + (integer.lstrip("0") or "0").rjust(_INTEGER_DIGITS, "0") + fraction.rstrip("0") + " ")
+            out.append("0" + (integer.lstrip("0") or "0").rjust(_INTEGER_DIGITS, "0") + fraction.rstrip("0") + _END)
         else:
-            out.append("1" + part.casefold() + " ")
+            out.append("1" + part.casefold().translate(_BELOW_END) + _END)
     return "".join(out)[:SORT_TEXT_MAX_LENGTH]
 
 
 class NaturalSortKeyField(models.CharField):
     """`natural_sort_text` of another field of the row, set whenever the row is saved or
     bulk-created (as auto_now sets a date), so no writer can forget it. Compared byte by
-    byte on PostgreSQL (COLLATE "C"): a language collation ignores the spaces the key
-    relies on. SQLite compares bytes already."""
+    byte on PostgreSQL (COLLATE "C"): a language collation ignores the punctuation and
+    control characters the key relies on. SQLite compares bytes already."""
 
     def __init__(self, *args, source: str = "code", **kwargs):
         self.source = source
