@@ -243,13 +243,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 # Publishing to a broker that is down fails fast; the sweep re-dispatches later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # Periodic upkeep (the sweep, reminders) has its own queue, so its messages never wait
-# behind a backlog of fits; every worker consumes both queues unless started with -Q.
+# behind a backlog of fits. The daily raw-file check, which can run for the length of a
+# re-hash of every blob, has one more: a lab can give it a worker of its own
+# (`-Q integrity`) and keep it from the others (`-X integrity`). Every worker consumes
+# all three queues unless started with -Q or -X.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "maintenance": {}}
+CELERY_TASK_QUEUES = {"celery": {}, "maintenance": {}, "integrity": {}}
 CELERY_TASK_ROUTES = {
     "labtrack.analyses.tasks.sweep_stuck_runs": {"queue": "maintenance"},
     "labtrack.ageing.tasks.send_due_reminders": {"queue": "maintenance"},
-    "labtrack.operations.tasks.verify_raw_files": {"queue": "maintenance"},
+    "labtrack.operations.tasks.verify_raw_files": {"queue": "integrity"},
 }
 CELERY_BEAT_SCHEDULE = {
     # expires: a sweep message that waited past the next one's time is dropped, so a

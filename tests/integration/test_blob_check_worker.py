@@ -1,5 +1,5 @@
 """The daily raw-file check, sent by name as beat sends it, is run by a worker started as
-deployed (it travels on the maintenance queue) and records what it found."""
+deployed (it travels on its own integrity queue) and records what it found."""
 from __future__ import annotations
 
 import hashlib
@@ -27,13 +27,13 @@ def test_the_beat_task_runs_on_a_worker_and_flags_a_bit_flip(real_services, memb
     blob.write_bytes(data[:-2] + b"3\n")  # same size, other bytes
     RawFile.objects.create(measurement=measurement, sha256=sha, original_name="NC9.9-PL.csv", size_bytes=len(data),
                            detected_format="pl-csv", data_kind="pl-spectrum", uploaded_by=chemist)
-    assert app.amqp.router.route({}, "labtrack.operations.tasks.verify_raw_files")["queue"].name == "maintenance"
+    assert app.amqp.router.route({}, "labtrack.operations.tasks.verify_raw_files")["queue"].name == "integrity"
     purge_broker()
     worker = WorkerProcess().start()  # after MEDIA_ROOT is set: the worker checks this folder
     try:
         app.send_task("labtrack.operations.tasks.verify_raw_files")
         wait_for(lambda: BlobCheck.objects.filter(status="done").exists(), timeout=120,
-                 message="the worker to run the raw-file check from the maintenance queue")
+                 message="the worker to run the raw-file check from the integrity queue")
         # The pass is recorded as done, then its mismatches are e-mailed and marked: wait
         # for that second step too (reading at once raced it).
         wait_for(lambda: BlobCheck.objects.get().mismatches.filter(notified_at__isnull=False).exists(), timeout=30,
