@@ -100,7 +100,12 @@ class WorkerProcess:
 
 
 def purge_broker() -> None:
+    """Drop every message waiting on the queues LabTrack declares (fits, maintenance,
+    integrity), so a test or bench starts from an empty broker."""
+    from django.conf import settings
+
     from labtrack.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+        for queue in settings.CELERY_TASK_QUEUES:
+            conn.default_channel.queue_purge(queue)
