@@ -6,9 +6,9 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from labtrack.ageing.models import PullPoint, Study, StudyQuantity
+from labtrack.analyses.models import AnalysisRun, Quantity
 from labtrack.api.fields import LabDateTimeField
 from labtrack.core.naturalsort import natural_key
-from labtrack.analyses.models import AnalysisRun, Quantity
 from labtrack.measurements.models import Instrument, Measurement, RawFile, Technique
 from labtrack.samples.memberships import memberships_for
 from labtrack.samples.models import Batch, Project, Sample, SynthesisProtocol

@@ -168,11 +168,15 @@
       return pts;
     }
 
+    function openHovered() {
+      if (hovered) window.location.href = "/runs/" + hovered.s.run[hovered.i] + "/";
+    }
+
     function onKey(e) {
       if (!plot) return;
       var steps = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 10, PageUp: -10};
       if (e.key === "Enter" && hovered) {
-        window.location.href = "/runs/" + hovered.s.run[hovered.i] + "/";
+        openHovered();
       } else if (e.key === "Escape") {
         keyed = false; tipAt(plot, null); live.textContent = "";
       } else if (steps[e.key] || e.key === "Home" || e.key === "End") {
@@ -231,9 +235,7 @@
       plot = new uPlot(opts, aligned, box);
       plot.over.appendChild(tip);
       plot.over.addEventListener("mousemove", function () { keyed = false; });
-      plot.over.addEventListener("click", function () {
-        if (hovered) window.location.href = "/runs/" + hovered.s.run[hovered.i] + "/";
-      });
+      plot.over.addEventListener("click", openHovered);
       box.uplot = plot;
       box.trendData = data;
       box.setAttribute("data-series", String(data.series.length));
